@@ -1,0 +1,176 @@
+// Command leadcycle is the lead lifecycle engine: one binary that serves the
+// API on an embedded SQLite database or on PostgreSQL, runs migrations,
+// manages API keys and generates synthetic data.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/store/postgres"
+	"github.com/leadcycle/leadcycle/store/sqldb"
+	"github.com/leadcycle/leadcycle/store/sqlite"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// env gives the command its environment, so tests can pass their own.
+type env func(string) string
+
+const usage = `leadcycle — the lead lifecycle engine
+
+Usage:
+  leadcycle <command> [flags]
+
+Commands:
+  serve      serve the API (embedded SQLite in --data, or PostgreSQL with --database)
+  migrate    apply database migrations and exit
+  apikey     create, list or revoke API keys
+  generate   load deterministic synthetic data
+  version    print the version
+
+Run "leadcycle <command> --help" for a command's flags.
+`
+
+// run executes the command line and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(ctx, args[1:], stdout, stderr, getenv)
+	case "migrate":
+		err = cmdMigrate(ctx, args[1:], stdout, stderr, getenv)
+	case "apikey":
+		err = cmdAPIKey(ctx, args[1:], stdout, stderr, getenv)
+	case "generate":
+		err = cmdGenerate(ctx, args[1:], stdout, stderr, getenv)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "leadcycle", versionString())
+		return 0
+	case "help", "--help", "-help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "leadcycle: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintln(stderr, "leadcycle:", err)
+		return 1
+	}
+}
+
+// errUsage marks an error already explained to the user by the flag package.
+var errUsage = errors.New("usage")
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// dbFlags are the flags that choose the database, shared by every command.
+type dbFlags struct {
+	data     string
+	database string
+}
+
+func (d *dbFlags) register(fs *flag.FlagSet, getenv env) {
+	defData := getenv("LEADCYCLE_DATA")
+	if defData == "" {
+		defData = "./leadcycle-data"
+	}
+	fs.StringVar(&d.data, "data", defData, "directory of the embedded SQLite database (env LEADCYCLE_DATA)")
+	fs.StringVar(&d.database, "database", getenv("LEADCYCLE_DATABASE_URL"), "PostgreSQL URL, postgres://… (env LEADCYCLE_DATABASE_URL); overrides --data")
+}
+
+func (d *dbFlags) describe() string {
+	if d.database != "" {
+		return "postgres"
+	}
+	return "sqlite:" + d.data
+}
+
+// open opens and migrates the chosen database.
+func (d *dbFlags) open(ctx context.Context, clock leadcycle.Clock) (*sqldb.Store, error) {
+	if d.database != "" {
+		return postgres.Open(ctx, d.database, clock)
+	}
+	return sqlite.Open(ctx, d.data, clock)
+}
+
+// parse parses args with fs, turning flag errors into errUsage.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return errUsage
+}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: leadcycle %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
+	fs := newFlagSet("migrate", "migrate [--data DIR | --database URL]", stderr)
+	var db dbFlags
+	db.register(fs, getenv)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var applied []string
+	var err error
+	if db.database != "" {
+		applied, err = postgres.Migrate(ctx, db.database)
+	} else {
+		applied, err = sqlite.Migrate(ctx, db.data)
+	}
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(stdout, "%s: up to date\n", db.describe())
+	}
+	for _, v := range applied {
+		fmt.Fprintf(stdout, "%s: applied %s\n", db.describe(), v)
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+// Package postgres opens leadcycle's PostgreSQL database through pgx.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/store/sqldb"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// migrationLock is the advisory lock key that serialises migrations when
+// several nodes start at once.
+const migrationLock = 7_263_510_115
+
+// Dialect is PostgreSQL's dialect.
+var Dialect = sqldb.Dialect{
+	Name:      "postgres",
+	Numbered:  true,
+	ForUpdate: " FOR UPDATE",
+	IsUniqueViolation: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == "23505"
+	},
+	JSONRemoveKey: func(col string) string { return "(" + col + " - ?::text)" },
+	JSONHasKey:    func(col string) string { return "jsonb_exists(" + col + ", ?::text)" },
+	LockMigrations: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock))
+		return err
+	},
+}
+
+// Open connects to the database at url and migrates it.
+func Open(ctx context.Context, url string, clock leadcycle.Clock) (*sqldb.Store, error) {
+	db, err := OpenDB(ctx, url, clock)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx, migrations, "migrations"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	return sqldb.NewStore(db), nil
+}
+
+// OpenDB connects without migrating.
+func OpenDB(ctx context.Context, url string, clock leadcycle.Clock) (*sqldb.DB, error) {
+	pool, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	pool.SetMaxOpenConns(20)
+	pool.SetMaxIdleConns(20)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return sqldb.New(pool, pool, Dialect, clock), nil
+}
+
+// Migrate applies pending migrations.
+func Migrate(ctx context.Context, url string) ([]string, error) {
+	db, err := OpenDB(ctx, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return db.Migrate(ctx, migrations, "migrations")
+}

@@ -1,0 +1,179 @@
+// Package sqldb implements leadcycle's storage on database/sql. The SQLite and
+// PostgreSQL packages open the connections and supply a Dialect; everything
+// else — record mapping, reference checks, list queries, migrations — is here
+// once, so both databases behave the same.
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/leadcycle/leadcycle"
+)
+
+// Dialect holds what differs between the databases.
+type Dialect struct {
+	// Name is "sqlite" or "postgres".
+	Name string
+	// Numbered placeholders ($1, $2…) instead of "?".
+	Numbered bool
+	// ForUpdate is appended to SELECTs that read a row about to be changed.
+	ForUpdate string
+	// IsUniqueViolation reports whether err is a unique-constraint violation.
+	IsUniqueViolation func(error) bool
+	// JSONRemoveKey returns an expression that removes the key given as the one
+	// placeholder from the JSON object column.
+	JSONRemoveKey func(column string) string
+	// JSONHasKey returns a condition true when the JSON object column has the
+	// key given as the one placeholder.
+	JSONHasKey func(column string) string
+	// LockMigrations serialises migrations across processes, if needed.
+	LockMigrations func(ctx context.Context, tx *sql.Tx) error
+}
+
+// DB is an open leadcycle database. Writes go through W (one connection on
+// SQLite), reads through R (a pool; the same as W on PostgreSQL).
+type DB struct {
+	W, R    *sql.DB
+	Dialect Dialect
+	Clock   leadcycle.Clock
+
+	rebound sync.Map // query with ? → query with $n
+}
+
+// New wraps open connections.
+func New(w, r *sql.DB, d Dialect, clock leadcycle.Clock) *DB {
+	if clock == nil {
+		clock = leadcycle.SystemClock{}
+	}
+	return &DB{W: w, R: r, Dialect: d, Clock: clock}
+}
+
+// Q rewrites a query written with "?" placeholders for the dialect.
+func (db *DB) Q(query string) string {
+	if !db.Dialect.Numbered {
+		return query
+	}
+	if q, ok := db.rebound.Load(query); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	db.rebound.Store(query, b.String())
+	return b.String()
+}
+
+// InTx runs fn in a write transaction, committing when fn returns nil.
+func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Ping checks both pools.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.W.PingContext(ctx); err != nil {
+		return leadcycle.Errorf(leadcycle.EUnavailable, "database unavailable")
+	}
+	if db.R != db.W {
+		if err := db.R.PingContext(ctx); err != nil {
+			return leadcycle.Errorf(leadcycle.EUnavailable, "database unavailable")
+		}
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.W.Close()
+	if db.R != db.W {
+		err = errors.Join(err, db.R.Close())
+	}
+	return err
+}
+
+// Migrate applies, in order, every migration in dir of fsys ("0001_x.sql"…)
+// that has not been applied yet, each in its own transaction.
+func (db *DB) Migrate(ctx context.Context, fsys fs.FS, dir string) (applied []string, err error) {
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if db.Dialect.LockMigrations != nil {
+			if err := db.Dialect.LockMigrations(ctx, tx); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(name, ".sql")
+		body, err := fs.ReadFile(fsys, dir+"/"+name)
+		if err != nil {
+			return applied, err
+		}
+		done := false
+		err = db.InTx(ctx, func(tx *sql.Tx) error {
+			if db.Dialect.LockMigrations != nil {
+				if err := db.Dialect.LockMigrations(ctx, tx); err != nil {
+					return err
+				}
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, db.Q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			done = true
+			_, err := tx.ExecContext(ctx, db.Q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, micros(db.Clock.Now()))
+			return err
+		})
+		if err != nil {
+			return applied, err
+		}
+		if done {
+			applied = append(applied, version)
+		}
+	}
+	return applied, nil
+}

@@ -1,0 +1,238 @@
+// Package web serves leadcycle's HTTP API: JSON over REST under /api/v1,
+// problem+json errors, API keys with roles, health, metrics and the OpenAPI
+// document.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Options configure a Server.
+type Options struct {
+	Logger       *slog.Logger
+	Registry     *prometheus.Registry // metrics registry; a new one when nil
+	Clock        leadcycle.Clock
+	Version      string
+	MaxBodyBytes int64         // largest accepted request body; 1 MiB when 0
+	KeyCacheTTL  time.Duration // how long a verified API key is trusted without a lookup; 10 s when 0
+}
+
+// Server is the HTTP handler of leadcycle.
+type Server struct {
+	store    leadcycle.Store
+	log      *slog.Logger
+	clock    leadcycle.Clock
+	version  string
+	maxBody  int64
+	registry *prometheus.Registry
+	metrics  metrics
+	mux      *http.ServeMux
+	handler  http.Handler
+	keys     keyCache
+
+	// routes lists every registered route, for the OpenAPI test.
+	routes []Route
+}
+
+// Route is one registered method and path pattern.
+type Route struct {
+	Method, Path string
+	// Perm is the permission the route needs; empty for public routes.
+	Perm leadcycle.Permission
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// NewServer builds the handler for store.
+func NewServer(store leadcycle.Store, opts Options) *Server {
+	s := &Server{
+		store:    store,
+		log:      opts.Logger,
+		clock:    opts.Clock,
+		version:  opts.Version,
+		maxBody:  opts.MaxBodyBytes,
+		registry: opts.Registry,
+		mux:      http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.clock == nil {
+		s.clock = leadcycle.SystemClock{}
+	}
+	if s.maxBody == 0 {
+		s.maxBody = 1 << 20
+	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	s.keys = keyCache{ttl: opts.KeyCacheTTL, entries: map[string]keyEntry{}}
+	if s.keys.ttl == 0 {
+		s.keys.ttl = 10 * time.Second
+	}
+	s.metrics = metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadcycle_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "leadcycle_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route"}),
+	}
+	s.registry.MustRegister(s.metrics.requests, s.metrics.latency)
+	s.registerRoutes()
+	s.handler = s.observe(s.mux)
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// Routes returns the registered routes.
+func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
+
+// handle registers h for method and path. A route with a permission requires
+// an API key whose role holds it; the check is made here, for every route.
+func (s *Server) handle(method, path string, perm leadcycle.Permission, h http.HandlerFunc) {
+	s.routes = append(s.routes, Route{Method: method, Path: path, Perm: perm})
+	var handler http.Handler = h
+	if perm != "" {
+		handler = s.authorize(perm, h)
+	}
+	s.mux.Handle(method+" "+path, handler)
+}
+
+func (s *Server) registerRoutes() {
+	s.handle("GET", "/healthz", "", s.healthz)
+	s.handle("GET", "/metrics", "", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP)
+	s.handle("GET", "/api/openapi.json", "", s.openAPI)
+
+	register(s, resource[leadcycle.Contact]{name: "contacts", schema: "Contact", repo: s.store.Contacts})
+	register(s, resource[leadcycle.Account]{name: "accounts", schema: "Account", repo: s.store.Accounts})
+	register(s, resource[leadcycle.Lead]{name: "leads", schema: "Lead", repo: s.store.Leads, readOnly: []string{"scores"}, adjustPatch: adjustLeadPatch})
+	register(s, resource[leadcycle.Opportunity]{name: "opportunities", schema: "Opportunity", repo: s.store.Opportunities, readOnly: []string{"closed_at"}})
+	register(s, resource[leadcycle.Interaction]{name: "interactions", schema: "Interaction", repo: s.store.Interactions, appendOnly: true})
+	register(s, resource[leadcycle.Task]{name: "tasks", schema: "Task", repo: s.store.Tasks, readOnly: []string{"completed_at"}})
+	register(s, resource[leadcycle.FieldDef]{name: "fields", schema: "Field", repo: s.store.Fields})
+
+	s.handleUnmatched()
+}
+
+// handleUnmatched answers unknown paths with 404 and known paths with a wrong
+// method with 405, both as problem documents.
+func (s *Server) handleUnmatched() {
+	methods := map[string][]string{}
+	for _, r := range s.routes {
+		methods[r.Path] = append(methods[r.Path], r.Method)
+	}
+	paths := make([]string, 0, len(methods))
+	for p := range methods {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		allow := methods[p]
+		if slices.Contains(allow, "GET") {
+			allow = append(allow, "HEAD")
+		}
+		sort.Strings(allow)
+		s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, r, leadcycle.Errorf(leadcycle.EMethod, "method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, leadcycle.Errorf(leadcycle.ENotFound, "no such path: %s", r.URL.Path))
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.store.Ping(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "down"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "database": "ok", "version": s.version})
+}
+
+// keyCache remembers verified API keys for a short time so that most requests
+// need no database lookup. Revocation takes effect within the TTL.
+type keyCache struct {
+	ttl     time.Duration
+	mu      sync.Mutex
+	entries map[string]keyEntry
+}
+
+type keyEntry struct {
+	key     *leadcycle.APIKey
+	expires time.Time
+	touched time.Time
+}
+
+// authorize checks the bearer key and that its role holds perm.
+func (s *Server) authorize(perm leadcycle.Permission, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, err := s.authenticate(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if !leadcycle.Can(key.Role, perm) {
+			writeError(w, r, leadcycle.Errorf(leadcycle.EForbidden, "the role %s may not %s %s", key.Role, strings.SplitN(string(perm), ":", 2)[1], strings.SplitN(string(perm), ":", 2)[0]))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key)))
+	})
+}
+
+func (s *Server) authenticate(r *http.Request) (*leadcycle.APIKey, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || secret == "" {
+		return nil, leadcycle.Errorf(leadcycle.EUnauthorized, "an API key is required: send Authorization: Bearer <key>")
+	}
+	hash := leadcycle.HashAPIKey(strings.TrimSpace(secret))
+	now := time.Now()
+	s.keys.mu.Lock()
+	e, ok := s.keys.entries[hash]
+	s.keys.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.key, nil
+	}
+	key, err := s.store.APIKeys().APIKeyByHash(r.Context(), hash)
+	if leadcycle.ErrorCode(err) == leadcycle.ENotFound {
+		return nil, leadcycle.Errorf(leadcycle.EUnauthorized, "the API key is not valid or has been revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Record use at most once per TTL so that reads do not become writes.
+	if now.Sub(e.touched) > time.Minute {
+		e.touched = now
+		if err := s.store.APIKeys().TouchAPIKey(r.Context(), key.ID, s.clock.Now()); err != nil {
+			logger(r.Context()).Warn("touch api key", slog.String("error", err.Error()))
+		}
+	}
+	s.keys.mu.Lock()
+	if len(s.keys.entries) > 10_000 {
+		clear(s.keys.entries)
+	}
+	s.keys.entries[hash] = keyEntry{key: key, expires: now.Add(s.keys.ttl), touched: e.touched}
+	s.keys.mu.Unlock()
+	return key, nil
+}
