@@ -7,7 +7,7 @@ import (
 
 // Record is the constraint satisfied by every record type kept in a Repo.
 type Record interface {
-	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef
+	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite
 }
 
 // Repo stores one kind of record.
@@ -143,6 +143,19 @@ var ListSpecs = map[string]ListSpec{
 		Filters: []FilterSpec{eq("entity", KindString, CustomEntities...)},
 		Sorts:   []string{"created_at"},
 	},
+	"matching-strategies": {
+		Filters: []FilterSpec{eq("kind", KindString, StrategyContact, StrategyLead), eq("is_default", KindBool)},
+		Sorts:   []string{"created_at", "name"},
+	},
+	"forms": {
+		Filters: append([]FilterSpec{eq("mode", KindString, FormModes...), eq("active", KindBool)}, timeFilters()...),
+		Sorts:   []string{"created_at", "updated_at", "name"},
+	},
+	"events": {
+		Filters: append([]FilterSpec{eq("registration_open", KindBool),
+			{Param: "starts_since", Column: "starts_at", Op: OpGTE, Kind: KindTime, Doc: "starting at or after this RFC 3339 time"}}, timeFilters()...),
+		Sorts: []string{"created_at", "updated_at", "name"},
+	},
 }
 
 // APIKeyStore keeps API keys.
@@ -155,6 +168,37 @@ type APIKeyStore interface {
 	TouchAPIKey(ctx context.Context, id ID, at time.Time) error
 }
 
+// SubmissionStore keeps raw form submissions.
+type SubmissionStore interface {
+	// SaveSubmission stores a raw submission. When one with the same form and
+	// key exists it is loaded into sub instead, and created is false.
+	SaveSubmission(ctx context.Context, sub *FormSubmission) (created bool, err error)
+	// PendingSubmissions returns submissions still to process, oldest first,
+	// received before the given time.
+	PendingSubmissions(ctx context.Context, before time.Time, limit int) ([]FormSubmission, error)
+	// FinishSubmission records the outcome of processing.
+	FinishSubmission(ctx context.Context, id ID, status string, result *CaptureResult, errMsg string) error
+	// ListSubmissions returns the latest submissions of a form, newest first.
+	ListSubmissions(ctx context.Context, formID ID, limit int) ([]FormSubmission, error)
+}
+
+// RegistrationStore keeps event registrations.
+type RegistrationStore interface {
+	// Register gives the contact a place at the event — registered, or
+	// waitlisted when the event is full and has a waitlist — and records an
+	// event_registered interaction. Registering twice returns the existing
+	// registration. A full event without a waitlist is an EConflict error.
+	Register(ctx context.Context, eventID, contactID ID, leadID *ID) (reg Registration, created bool, err error)
+	// CheckIn marks the contact as attended and records an event_attended
+	// interaction; checking in twice changes nothing.
+	CheckIn(ctx context.Context, eventID, contactID ID) (Registration, error)
+	// Cancel cancels a registration and gives its place to the first
+	// waitlisted contact.
+	Cancel(ctx context.Context, eventID, contactID ID) (Registration, error)
+	// Registrations lists the registrations of an event in order of arrival.
+	Registrations(ctx context.Context, eventID ID) ([]Registration, error)
+}
+
 // Store is the whole storage of leadcycle.
 type Store interface {
 	Contacts() Repo[Contact]
@@ -165,6 +209,13 @@ type Store interface {
 	Tasks() Repo[Task]
 	Fields() Repo[FieldDef]
 	APIKeys() APIKeyStore
+	Strategies() Repo[MatchingStrategy]
+	Forms() Repo[Form]
+	Events() Repo[Event]
+	Submissions() SubmissionStore
+	Registrations() RegistrationStore
+	Capturer
+	TrackingStore
 	// Schema returns the custom field definitions of an entity.
 	Schema(ctx context.Context, entity string) (Schema, error)
 	// Ping checks that the database answers.

@@ -19,10 +19,24 @@ type operation struct {
 	Collection            string
 }
 
+// operationDescribers describe kinds of operations defined outside this file
+// (registered from an init of the file that serves them).
+var operationDescribers = map[string]func(op operation, out obj) obj{}
+
 var operations = []operation{
 	{"GET", "/healthz", "Health check: the process and its database answer", "health", ""},
 	{"GET", "/metrics", "Prometheus metrics", "metrics", ""},
 	{"GET", "/api/openapi.json", "This OpenAPI document", "openapi", ""},
+	{"GET", "/api/v1/forms/{id}/submissions", "The latest raw submissions of a form", "custom", "forms"},
+	{"GET", "/api/v1/forms/{id}/embed", "The HTML snippet that embeds a form in any website", "custom", "forms"},
+	{"GET", "/api/v1/events/{id}/registrations", "Registrations of an event", "custom", "events"},
+	{"POST", "/api/v1/events/{id}/registrations", "Register an existing contact for an event", "custom", "events"},
+	{"DELETE", "/api/v1/events/{id}/registrations/{contact_id}", "Cancel a registration; the first waitlisted contact takes the place", "custom", "events"},
+	{"POST", "/api/v1/events/{id}/check-ins", "Check a registered contact in (records event_attended)", "custom", "events"},
+	{"GET", "/f/{id}", "Hosted page of a form (public)", "public", "forms"},
+	{"POST", "/f/{id}", "Submit a form (public; urlencoded or JSON; Idempotency-Key honoured; rate limited)", "public", "forms"},
+	{"GET", "/f/{id}/embed.js", "Embed script of a form (public)", "public", "forms"},
+	{"POST", "/e/{id}/register", "Register for an event (public; rate limited)", "public", "events"},
 }
 
 // collections documented with their schema names and whether records can be
@@ -38,6 +52,9 @@ var documentedCollections = []struct {
 	{"interactions", "Interaction", "Interactions", false},
 	{"tasks", "Task", "Tasks", true},
 	{"fields", "Field", "Custom fields", true},
+	{"matching-strategies", "MatchingStrategy", "Matching strategies", true},
+	{"forms", "Form", "Forms", true},
+	{"events", "Event", "Events", true},
 }
 
 func init() {
@@ -64,6 +81,10 @@ var schemaTypes = map[string]reflect.Type{
 	"Interaction": reflect.TypeFor[leadcycle.Interaction](),
 	"Task":        reflect.TypeFor[leadcycle.Task](),
 	"Field":       reflect.TypeFor[leadcycle.FieldDef](),
+
+	"MatchingStrategy": reflect.TypeFor[leadcycle.MatchingStrategy](),
+	"Form":             reflect.TypeFor[leadcycle.Form](),
+	"Event":            reflect.TypeFor[leadcycle.Event](),
 }
 
 // enums lists the allowed values of fields, by schema and JSON name.
@@ -168,6 +189,9 @@ func describeOperation(op operation) obj {
 	out := obj{"summary": op.Summary, "operationId": operationID(op), "tags": []string{tagOf(op.Collection)}}
 	responses := obj{}
 	out["responses"] = responses
+	if describe := operationDescribers[op.Kind]; describe != nil {
+		return describe(op, out)
+	}
 	switch op.Kind {
 	case "health":
 		out["security"] = []obj{}
@@ -181,6 +205,22 @@ func describeOperation(op operation) obj {
 	case "openapi":
 		out["security"] = []obj{}
 		responses["200"] = jsonResponse("The OpenAPI 3.1 document", obj{"type": "object"})
+		return out
+	case "public":
+		out["security"] = []obj{}
+		out["parameters"] = pathParameters(op.Path)
+		responses["200"] = obj{"description": "Accepted and processed (HTML for browsers, JSON when asked)"}
+		responses["202"] = obj{"description": "Accepted; it will be processed shortly"}
+		responses["404"] = problemResponse("No such form or event, or it is closed")
+		responses["422"] = problemResponse("Per-field errors")
+		responses["429"] = problemResponse("Too many requests from this address")
+		return out
+	case "custom":
+		out["parameters"] = pathParameters(op.Path)
+		responses["200"] = jsonResponse("OK", obj{"type": "object"})
+		responses["401"] = problemResponse("No valid API key")
+		responses["403"] = problemResponse("The key's role may not do this")
+		responses["404"] = problemResponse("No such record")
 		return out
 	}
 	schema := schemaOf(op.Collection)
@@ -221,10 +261,32 @@ func describeOperation(op operation) obj {
 }
 
 func operationID(op operation) string {
+	if op.Kind == "custom" || op.Kind == "public" {
+		id := strings.ToLower(op.Method)
+		for _, part := range strings.FieldsFunc(op.Path, func(r rune) bool { return r == '/' || r == '-' || r == '.' || r == '{' || r == '}' || r == '_' }) {
+			id += strings.ToUpper(part[:1]) + part[1:]
+		}
+		return id
+	}
 	if op.Collection == "" {
 		return op.Kind
 	}
-	return op.Kind + strings.ToUpper(op.Collection[:1]) + op.Collection[1:]
+	id := op.Kind
+	for _, part := range strings.Split(op.Collection, "-") {
+		id += strings.ToUpper(part[:1]) + part[1:]
+	}
+	return id
+}
+
+// pathParameters describes the {name} segments of a path.
+func pathParameters(path string) []obj {
+	var out []obj
+	for _, seg := range strings.Split(path, "/") {
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			out = append(out, obj{"name": strings.TrimSuffix(name, "}"), "in": "path", "required": true, "schema": obj{"type": "string"}})
+		}
+	}
+	return out
 }
 
 func listParameters(collection string) []obj {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/forms"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -26,6 +27,12 @@ type Options struct {
 	Version      string
 	MaxBodyBytes int64         // largest accepted request body; 1 MiB when 0
 	KeyCacheTTL  time.Duration // how long a verified API key is trusted without a lookup; 10 s when 0
+	// SpoolDir keeps form submissions the database could not take.
+	SpoolDir string
+	// PublicRate and PublicBurst limit each client address on the public
+	// endpoints (forms, registrations); 5/s with a burst of 20 when 0.
+	PublicRate  float64
+	PublicBurst int
 }
 
 // Server is the HTTP handler of leadcycle.
@@ -40,6 +47,8 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	keys     keyCache
+	forms    *forms.Service
+	public   *ipLimiter
 
 	// routes lists every registered route, for the OpenAPI test.
 	routes []Route
@@ -80,6 +89,11 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
+	if opts.PublicRate == 0 {
+		opts.PublicRate, opts.PublicBurst = 5, 20
+	}
+	s.public = newIPLimiter(opts.PublicRate, max(1, opts.PublicBurst))
+	s.forms = &forms.Service{Store: store, SpoolDir: opts.SpoolDir, Log: s.log, RetryAfter: 10 * time.Second}
 	s.keys = keyCache{ttl: opts.KeyCacheTTL, entries: map[string]keyEntry{}}
 	if s.keys.ttl == 0 {
 		s.keys.ttl = 10 * time.Second
@@ -128,6 +142,9 @@ func (s *Server) registerRoutes() {
 	register(s, resource[leadcycle.Interaction]{name: "interactions", schema: "Interaction", repo: s.store.Interactions, appendOnly: true})
 	register(s, resource[leadcycle.Task]{name: "tasks", schema: "Task", repo: s.store.Tasks, readOnly: []string{"completed_at"}})
 	register(s, resource[leadcycle.FieldDef]{name: "fields", schema: "Field", repo: s.store.Fields})
+	s.registerCapture()
+	s.registerTracking()
+	s.registerLinkedIn()
 
 	s.handleUnmatched()
 }

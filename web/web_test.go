@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,18 +27,55 @@ type testServer struct {
 	store leadcycle.Store
 	web   *web.Server
 	keys  map[string]string // role → secret
+	flaky *flakyStore
 }
 
-func newTestServer(t *testing.T) *testServer {
+func newTestServer(t *testing.T) *testServer { return newTestServerWith(t, nil) }
+
+// flakyStore refuses raw form submissions while fail is set, as a locked or
+// unreachable database would.
+type flakyStore struct {
+	leadcycle.Store
+	fail atomic.Bool
+}
+
+func (f *flakyStore) Submissions() leadcycle.SubmissionStore {
+	return flakySubmissions{f.Store.Submissions(), f}
+}
+
+type flakySubmissions struct {
+	leadcycle.SubmissionStore
+	f *flakyStore
+}
+
+func (s flakySubmissions) SaveSubmission(ctx context.Context, sub *leadcycle.FormSubmission) (bool, error) {
+	if s.f.fail.Load() {
+		return false, errors.New("database is locked")
+	}
+	return s.SubmissionStore.SaveSubmission(ctx, sub)
+}
+
+func newFlakyServer(t *testing.T) *testServer {
+	return newTestServerWith(t, func(s leadcycle.Store) *flakyStore { return &flakyStore{Store: s} })
+}
+
+func newTestServerWith(t *testing.T, wrap func(leadcycle.Store) *flakyStore) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, t.TempDir(), nil)
+	opened, err := sqlite.Open(ctx, t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
-	ws := web.NewServer(store, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), KeyCacheTTL: time.Nanosecond})
-	ts := &testServer{Server: httptest.NewServer(ws), store: store, web: ws, keys: map[string]string{}}
+	t.Cleanup(func() { opened.Close() })
+	var store leadcycle.Store = opened
+	var flaky *flakyStore
+	if wrap != nil {
+		flaky = wrap(opened)
+		store = flaky
+	}
+	ws := web.NewServer(store, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), KeyCacheTTL: time.Nanosecond,
+		SpoolDir: t.TempDir(), PublicRate: 100, PublicBurst: 100})
+	ts := &testServer{Server: httptest.NewServer(ws), store: store, web: ws, keys: map[string]string{}, flaky: flaky}
 	t.Cleanup(ts.Close)
 	for _, role := range leadcycle.Roles {
 		ts.keys[role] = mustKey(t, store, role)

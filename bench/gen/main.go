@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ func main() {
 	useSQLite := flag.Bool("sqlite", true, "measure SQLite")
 	pgURL := flag.String("postgres", os.Getenv("LEADCYCLE_TEST_POSTGRES"), "PostgreSQL URL; empty skips PostgreSQL")
 	baseline := flag.Bool("baseline", true, "also measure single-row INSERTs of the contacts against the bulk loader")
+	flag.IntVar(&repeats, "repeat", 3, "baseline repetitions; the median is reported")
 	dir := flag.String("dir", "", "directory for the SQLite databases (default: a temporary directory, removed afterwards)")
 	flag.Parse()
 	if err := run(*contacts, *interactions, *seed, *useSQLite, *pgURL, *baseline, *dir); err != nil {
@@ -97,7 +99,7 @@ func run(contacts, interactions int, seed uint64, useSQLite bool, pgURL string, 
 	if err != nil {
 		return err
 	}
-	fmt.Printf("## Baseline: %d contact rows from memory into a fresh database holding the accounts\n\n", len(rows))
+	fmt.Printf("## Baseline: %d contact rows from memory into a fresh database holding the accounts (median of %d)\n\n", len(rows), max(repeats, 1))
 	fmt.Println("| database | single-row INSERTs, 1 transaction | bulk loader | speed-up |")
 	fmt.Println("| --- | ---: | ---: | ---: |")
 	if useSQLite {
@@ -191,11 +193,32 @@ func readRows(ctx context.Context, db *sqldb.DB, table string, cols []string) ([
 	return out, rs.Err()
 }
 
+// repeats is how often each baseline is measured.
+var repeats = 3
+
 type bulkFunc func(ctx context.Context, db *sqldb.DB, table string, cols []string, next func(row []any) bool) (int, error)
 
 // compare times the contact rows inserted one by one and in bulk, each into a
-// fresh database holding the accounts.
+// fresh database holding the accounts, and returns the medians of repeats
+// measurements.
 func compare(ctx context.Context, accounts, rows [][]any, open func() (*sqldb.Store, func(), error), bulk bulkFunc) (single, bulked time.Duration, err error) {
+	var singles, bulks []time.Duration
+	for range max(repeats, 1) {
+		s, b, err := compareOnce(ctx, accounts, rows, open, bulk)
+		if err != nil {
+			return 0, 0, err
+		}
+		singles, bulks = append(singles, s), append(bulks, b)
+	}
+	return median(singles), median(bulks), nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+func compareOnce(ctx context.Context, accounts, rows [][]any, open func() (*sqldb.Store, func(), error), bulk bulkFunc) (single, bulked time.Duration, err error) {
 	prepare := func() (*sqldb.Store, func(), error) {
 		st, closeFn, err := open()
 		if err != nil {

@@ -45,6 +45,15 @@ func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	if err != nil {
 		return err
 	}
+	// Bulk loading bypasses the repositories, so the matching keys are
+	// computed afterwards in one pass.
+	keysStart := time.Now()
+	if err := store.RebuildMatchKeys(ctx); err != nil {
+		return err
+	}
+	if !*quiet {
+		fmt.Fprintf(stderr, "match keys    rebuilt in %s\n", time.Since(keysStart).Round(time.Millisecond))
+	}
 	fmt.Fprintf(stdout, "Generated into %s in %s:\n%v\n", db.describe(), time.Since(start).Round(time.Millisecond), stats)
 	return nil
 }

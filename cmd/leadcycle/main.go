@@ -43,6 +43,7 @@ Commands:
   migrate    apply database migrations and exit
   apikey     create, list or revoke API keys
   generate   load deterministic synthetic data
+  linkedin   sync LinkedIn Lead Gen Forms responses now, or list the connections
   version    print the version
 
 Run "leadcycle <command> --help" for a command's flags.
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		err = cmdAPIKey(ctx, args[1:], stdout, stderr, getenv)
 	case "generate":
 		err = cmdGenerate(ctx, args[1:], stdout, stderr, getenv)
+	case "linkedin":
+		err = cmdLinkedIn(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "leadcycle", versionString())
 		return 0

@@ -8,8 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/leadcycle/leadcycle/store/sqldb"
 	"github.com/leadcycle/leadcycle/web"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -27,6 +31,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	maxBody := fs.Int64("max-body", 1<<20, "largest accepted request body, in bytes")
+	spool := fs.String("spool", "", "directory for submissions the database cannot take (default: DATA/spool, or ./leadcycle-spool with --database)")
+	freeMail := fs.String("free-mail-domains", "", "comma-separated extra free mail domains, never linked to accounts by domain")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGINT/SIGTERM")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -45,6 +51,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		log.Info("database closed")
 	}()
+	stopLinkedIn, err := startLinkedInScheduler(store, log, getenv)
+	if err != nil {
+		return err
+	}
+	defer stopLinkedIn()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -52,7 +63,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if store.R != store.W {
 		reg.MustRegister(collectors.NewDBStatsCollector(store.R, "reader"))
 	}
-	handler := web.NewServer(store, web.Options{Logger: log, Registry: reg, Version: versionString(), MaxBodyBytes: *maxBody})
+	if *spool == "" {
+		*spool = filepath.Join(db.data, "spool")
+		if db.database != "" {
+			*spool = "./leadcycle-spool"
+		}
+	}
+	if *freeMail != "" {
+		store.SetFreeMailDomains(append(slices.Clone(sqldb.DefaultFreeMailDomains), strings.Split(*freeMail, ",")...))
+	}
+	handler := web.NewServer(store, web.Options{Logger: log, Registry: reg, Version: versionString(), MaxBodyBytes: *maxBody, SpoolDir: *spool})
+	workers, stopWorkers := context.WithCancel(context.Background())
+	workersDone := make(chan struct{})
+	go func() { handler.RunWorkers(workers); close(workersDone) }()
+	defer func() { stopWorkers(); <-workersDone }()
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

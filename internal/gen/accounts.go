@@ -17,6 +17,7 @@ type company struct {
 	tld      string
 	industry string
 	culture  int
+	region   bool // a Taiwanese name that already starts with a region
 }
 
 func (c *company) name() string {
@@ -29,6 +30,12 @@ func (c *company) name() string {
 		return c.head + " " + c.legal
 	}
 }
+
+// sizeClasses are employee ranges with their shares.
+var (
+	sizeClasses = [][2]int64{{1, 10}, {10, 50}, {50, 250}, {250, 1000}, {1000, 5000}, {5000, 50_000}}
+	sizeClassW  = newChoice(45, 30, 15, 6, 3, 1)
+)
 
 var countryChoice = func() choice {
 	w := make([]float64, len(countries))
@@ -56,8 +63,7 @@ func (g *generator) accounts() func(row []any) bool {
 			return false
 		}
 		ct := countryChoice.pick(r)
-		c := makeCompany(r, ct)
-		domain := g.uniqueDomain(r, &c, ct)
+		c, domain := g.newCompany(r, ct)
 		created := spread(r, j, n, start, end)
 		updated := created
 		if chance(r, 0.65) {
@@ -65,16 +71,19 @@ func (g *generator) accounts() func(row []any) bool {
 		}
 
 		var employees, revenue any
-		emp := int64(math.Round(math.Exp(3.4 + float64(1.6*r.NormFloat64()))))
-		emp = min(max(emp, 1), 300_000)
+		// Size classes as in company statistics (micro, small, medium,
+		// large…), skewed to the small end within each class.
+		class := sizeClasses[sizeClassW.pick(r)]
+		u := r.Float64()
+		emp := class[0] + int64(float64(class[1]-class[0])*float64(u*u))
 		weight := math.Sqrt(float64(emp) + 4)
 		if chance(r, 0.07) {
-			weight = math.Sqrt(9)
+			weight = 3
 		} else {
 			employees = emp
 			if chance(r, 0.85) {
-				perHead := math.Exp(math.Log(110_000) + float64(0.5*r.NormFloat64()))
-				revenue = math.Round(float64(emp)*perHead/1000) * 1000
+				perHead := 60_000 + r.Int64N(190_000)
+				revenue = float64((emp*perHead + 500) / 1000 * 1000)
 			}
 		}
 		website := "https://www." + domain
@@ -103,24 +112,38 @@ func (g *generator) accounts() func(row []any) bool {
 	}
 }
 
-// uniqueDomain returns the first free domain among the company's labels, then
-// the labels qualified by a city (which is added to the name too), then
-// numbered ones.
-func (g *generator) uniqueDomain(r *rand.Rand, c *company, ct int) string {
-	try := func(label string) (string, bool) {
-		d := label + c.tld
-		if _, taken := g.domains[d]; taken {
-			return "", false
+// companyDraws is how many names are invented for an account before its
+// domain is qualified by a city or numbered.
+const companyDraws = 12
+
+// newCompany invents a company of the country with a domain no other account
+// has: the first free one among its labels, inventing another name when all
+// are taken; after companyDraws names, the last one's first label qualified by
+// a city or region (which is added to the name too), then numbered.
+func (g *generator) newCompany(r *rand.Rand, ct int) (company, string) {
+	var c company
+	for range companyDraws {
+		c = makeCompany(r, ct)
+		for _, l := range c.labels {
+			if d, ok := g.claimDomain(l + c.tld); ok {
+				return c, d
+			}
 		}
-		g.domains[d] = struct{}{}
-		return d, true
 	}
-	for _, l := range c.labels {
-		if d, ok := try(l); ok {
-			return d
-		}
+	return c, g.qualifiedDomain(r, &c, ct)
+}
+
+func (g *generator) claimDomain(d string) (string, bool) {
+	if _, taken := g.domains[d]; taken {
+		return "", false
 	}
-	if c.culture == cultZH {
+	g.domains[d] = struct{}{}
+	return d, true
+}
+
+func (g *generator) qualifiedDomain(r *rand.Rand, c *company, ct int) string {
+	try := func(label string) (string, bool) { return g.claimDomain(label + c.tld) }
+	if c.culture == cultZH && !c.region {
 		off := r.IntN(len(twRegions))
 		for k := range twRegions {
 			reg := twRegions[(off+k)%len(twRegions)]
@@ -129,8 +152,11 @@ func (g *generator) uniqueDomain(r *rand.Rand, c *company, ct int) string {
 				return d
 			}
 		}
-	} else {
+	} else if c.culture != cultZH {
 		cities := countries[ct].cities
+		if c.culture == cultGL {
+			cities = glCities
+		}
 		off := r.IntN(len(cities))
 		for k := range cities {
 			city := cities[(off+k)%len(cities)]
@@ -228,8 +254,8 @@ func makeCompany(r *rand.Rand, ct int) company {
 	case ctPT:
 		c.culture = cultPT
 		sur := names[cultPT].surnames
-		switch t := r.IntN(10); {
-		case t < 7:
+		switch t := r.IntN(12); {
+		case t < 6:
 			p, place := pick(r, ptPrefixes), pick(r, ptPlaces)
 			c.head, c.industry = p.text+" "+place, p.industry
 			c.labels = []string{slug(c.head, "-", cultPT), slug(stripParticle(place), "", cultPT)}
@@ -237,10 +263,14 @@ func makeCompany(r *rand.Rand, ct int) company {
 			p, s := pick(r, ptPrefixes), pick(r, sur)
 			c.head, c.industry = p.text+" "+s, p.industry
 			c.labels = []string{slug(c.head, "-", cultPT)}
-		default:
+		case t < 10:
 			s := pick(r, sur)
 			c.head, c.industry = s+" & Filhos", pick(r, industries)
 			c.labels = []string{slug(s, "", cultPT) + "filhos", slug(s, "", cultPT) + "-e-filhos"}
+		default:
+			s1, s2 := pick2(r, sur)
+			c.head, c.industry = s1+" & "+s2+" Associados", "Professional Services"
+			c.labels = []string{slug(s1+" "+s2, "-", cultPT), slug(c.head, "-", cultPT)}
 		}
 		c.legal = legalForm(r, ptLegal, ptLegalW)
 		c.tld = tld(r, 0.7, ".pt", ".com")
@@ -249,19 +279,23 @@ func makeCompany(r *rand.Rand, ct int) company {
 		k := r.IntN(len(twKinds))
 		kind, kindRoman := twKinds[k].text, twKindsRoman[k]
 		c.industry = twKinds[k].industry
+		b1, b2 := pick(r, twBrandFirst), pick(r, twBrandSecond)
+		for b2.text == b1.text {
+			b2 = pick(r, twBrandSecond)
+		}
+		brand, brandRoman := b1.text+b2.text, b1.industry+b2.industry
 		switch t := r.IntN(20); {
-		case t < 3: // 台灣精密工業
+		case t < 2: // 台灣精密工業
 			reg := pick(r, twRegions)
-			c.head = reg.text + kind
+			c.head, c.region = reg.text+kind, true
 			c.labels = []string{reg.industry + "-" + kindRoman, reg.industry + kindRoman}
-		case t < 9: // 新竹宏遠光電
-			reg, b := pick(r, twRegions), pick(r, twBrands)
-			c.head = reg.text + b.text + kind
-			c.labels = []string{b.industry + "-" + kindRoman, reg.industry + "-" + b.industry + "-" + kindRoman}
+		case t < 8: // 新竹宏遠光電
+			reg := pick(r, twRegions)
+			c.head, c.region = reg.text+brand+kind, true
+			c.labels = []string{brandRoman + "-" + kindRoman, reg.industry + "-" + brandRoman + "-" + kindRoman}
 		default: // 華新電子
-			b := pick(r, twBrands)
-			c.head = b.text + kind
-			c.labels = []string{b.industry + "-" + kindRoman, b.industry + kindRoman}
+			c.head = brand + kind
+			c.labels = []string{brandRoman + "-" + kindRoman, brandRoman + kindRoman}
 		}
 		c.legal = legalForm(r, twLegal, twLegalW)
 		switch x := r.Float64(); {
@@ -283,22 +317,58 @@ func makeCompany(r *rand.Rand, ct int) company {
 			c.legal = legalForm(r, usLegal, usLegalW)
 			c.tld = tld(r, 0.88, ".com", ".io")
 		}
-		core, k := pick(r, cores), pick(r, enKinds)
-		c.head, c.industry = core+" "+k.text, k.industry
 		c.sep = ""
-		c.labels = []string{slug(c.head, "", cultEN), slug(core, "", cultEN) + "-" + slug(k.text, "", cultEN)}
+		sur := names[cultEN].surnames
+		switch t := r.IntN(10); {
+		case t < 6:
+			core, k := pick(r, cores), pick(r, enKinds)
+			c.head, c.industry = core+" "+k.text, k.industry
+			c.labels = []string{slug(c.head, "", cultEN), slug(core, "", cultEN) + "-" + slug(k.text, "", cultEN)}
+		case t < 8:
+			s, k := pick(r, sur), pick(r, enKinds)
+			c.head, c.industry = s+" "+k.text, k.industry
+			c.labels = []string{slug(c.head, "", cultEN), slug(c.head, "-", cultEN)}
+		default:
+			s1, s2 := pick2(r, sur)
+			c.head, c.industry = s1+" & "+s2, "Professional Services"
+			c.labels = []string{slug(s1+s2, "", cultEN), slug(s1+" "+s2, "-", cultEN)}
+		}
 	case ctFR:
 		c.culture = cultFR
-		k, place := pick(r, frKinds), pick(r, frPlaces)
-		c.head, c.industry = k.text+" "+place, k.industry
-		c.labels = []string{slug(c.head, "-", cultFR)}
+		sur := names[cultFR].surnames
+		switch t := r.IntN(10); {
+		case t < 6:
+			k, place := pick(r, frKinds), pick(r, frPlaces)
+			c.head, c.industry = k.text+" "+place, k.industry
+			c.labels = []string{slug(c.head, "-", cultFR), slug(k.text+" "+stripParticle(place), "", cultFR)}
+		case t < 8:
+			k, s := pick(r, frKinds), pick(r, sur)
+			c.head, c.industry = k.text+" "+s, k.industry
+			c.labels = []string{slug(c.head, "-", cultFR), slug(c.head, "", cultFR)}
+		default:
+			s1, s2 := pick2(r, sur)
+			c.head, c.industry = s1+" & "+s2+" Associés", "Professional Services"
+			c.labels = []string{slug(s1+" "+s2, "-", cultFR), slug(s1+" "+s2, "", cultFR)}
+		}
 		c.legal = legalForm(r, frLegal, frLegalW)
 		c.tld = tld(r, 0.8, ".fr", ".com")
 	case ctDE:
 		c.culture = cultDE
-		place, k := pick(r, dePlaces), pick(r, deKinds)
-		c.head, c.industry = place+" "+k.text, k.industry
-		c.labels = []string{slug(c.head, "-", cultDE), slug(c.head, "", cultDE)}
+		sur := names[cultDE].surnames
+		switch t := r.IntN(10); {
+		case t < 6:
+			place, k := pick(r, dePlaces), pick(r, deKinds)
+			c.head, c.industry = place+" "+k.text, k.industry
+			c.labels = []string{slug(c.head, "-", cultDE), slug(c.head, "", cultDE)}
+		case t < 8:
+			s, k := pick(r, sur), pick(r, deKinds)
+			c.head, c.industry = s+" "+k.text, k.industry
+			c.labels = []string{slug(c.head, "-", cultDE), slug(c.head, "", cultDE)}
+		default:
+			s1, s2 := pick2(r, sur)
+			c.head, c.industry = s1+" & "+s2, "Professional Services"
+			c.labels = []string{slug(s1+" "+s2, "-", cultDE), slug(s1+" und "+s2, "-", cultDE)}
+		}
 		c.legal = legalForm(r, deLegal, deLegalW)
 		c.tld = tld(r, 0.85, ".de", ".com")
 	}

@@ -187,15 +187,20 @@ var (
 	// kind of business; term.industry holds the romanization here.
 	twRegions = []term{{"台灣", "taiwan"}, {"台北", "taipei"}, {"新竹", "hsinchu"}, {"台中", "taichung"}, {"台南", "tainan"},
 		{"高雄", "kaohsiung"}, {"桃園", "taoyuan"}, {"彰化", "changhua"}}
-	twBrands = []term{{"宏遠", "hungyuan"}, {"華新", "huahsin"}, {"永豐", "yungfeng"}, {"聯合", "lienho"}, {"金泰", "chintai"},
-		{"昇陽", "shengyang"}, {"立新", "lihsin"}, {"東昇", "tungsheng"}, {"長興", "changhsing"}, {"大安", "taan"}, {"信義", "hsinyi"},
-		{"泰豐", "taifeng"}, {"達興", "tahsing"}, {"益昌", "yichang"}, {"全信", "chuanhsin"}, {"鴻昌", "hungchang"}, {"振興", "chenhsing"},
-		{"建達", "chienta"}, {"德昌", "techang"}, {"富強", "fuchiang"}, {"協和", "hsieho"}, {"嘉新", "chiahsin"}, {"百達", "paita"},
-		{"宏全", "hungchuan"}, {"佳和", "chiaho"}, {"恆昌", "hengchang"}, {"美達", "meita"}, {"晶華", "chinghua"}, {"友信", "yuhsin"}, {"元隆", "yuanlung"}}
+	// Brands are two characters: one of twBrandFirst, one of twBrandSecond.
+	twBrandFirst = []term{{"宏", "hung"}, {"華", "hua"}, {"永", "yung"}, {"聯", "lien"}, {"金", "chin"}, {"昇", "sheng"}, {"立", "li"},
+		{"東", "tung"}, {"長", "chang"}, {"大", "ta"}, {"信", "hsin"}, {"泰", "tai"}, {"達", "ta"}, {"益", "yi"}, {"全", "chuan"},
+		{"鴻", "hung"}, {"振", "chen"}, {"建", "chien"}, {"德", "te"}, {"富", "fu"}, {"協", "hsieh"}, {"嘉", "chia"}, {"百", "pai"},
+		{"恆", "heng"}, {"美", "mei"}, {"晶", "ching"}, {"友", "yu"}, {"元", "yuan"}, {"正", "cheng"}, {"國", "kuo"}}
+	twBrandSecond = []term{{"遠", "yuan"}, {"新", "hsin"}, {"豐", "feng"}, {"合", "ho"}, {"泰", "tai"}, {"陽", "yang"}, {"昌", "chang"},
+		{"興", "hsing"}, {"安", "an"}, {"義", "yi"}, {"達", "ta"}, {"信", "hsin"}, {"強", "chiang"}, {"和", "ho"}, {"全", "chuan"},
+		{"隆", "lung"}, {"華", "hua"}, {"光", "kuang"}, {"成", "cheng"}, {"益", "yi"}}
 	twKinds = []term{{"精密工業", "Manufacturing"}, {"光電", "Electronics"}, {"電子", "Electronics"}, {"半導體", "Semiconductors"},
-		{"科技", "Software"}, {"機械", "Manufacturing"}, {"食品", "Food & Beverage"}, {"物流", "Logistics"}, {"生技", "Healthcare"}, {"紡織", "Textiles"}}
-	twKindsRoman = []string{"precision", "opto", "electronics", "semi", "tech", "machinery", "foods", "logistics", "biotech", "textile"}
-	enCores      = []string{"Summit", "Northwind", "Blue Ridge", "Harbor", "Redwood", "Granite", "Pioneer", "Lakeside", "Evergreen", "Ironbridge",
+		{"科技", "Software"}, {"機械", "Manufacturing"}, {"食品", "Food & Beverage"}, {"物流", "Logistics"}, {"生技", "Healthcare"}, {"紡織", "Textiles"},
+		{"塑膠", "Manufacturing"}, {"化工", "Manufacturing"}, {"能源", "Energy"}, {"建設", "Construction"}, {"貿易", "Wholesale"}, {"資訊", "Software"}}
+	twKindsRoman = []string{"precision", "opto", "electronics", "semi", "tech", "machinery", "foods", "logistics", "biotech", "textile",
+		"plastics", "chemical", "energy", "construction", "trading", "infotech"}
+	enCores = []string{"Summit", "Northwind", "Blue Ridge", "Harbor", "Redwood", "Granite", "Pioneer", "Lakeside", "Evergreen", "Ironbridge",
 		"Silver Creek", "Cascade", "Prairie", "Bayview", "Liberty", "Keystone", "Aspen", "Clearwater"}
 	gbCores = []string{"Thames", "Pennine", "Highland", "Kingsbridge", "Ashford", "Wessex", "Albion", "Cotswold", "Mersey", "Caledonian", "Severn", "Windsor"}
 	enKinds = []term{{"Analytics", "Software"}, {"Logistics", "Logistics"}, {"Manufacturing", "Manufacturing"}, {"Foods", "Food & Beverage"},
@@ -207,6 +212,7 @@ var (
 	deKinds  = []term{{"Maschinenbau", "Manufacturing"}, {"Logistik", "Logistics"}, {"Software", "Software"}, {"Lebensmittel", "Food & Beverage"},
 		{"Energie", "Energy"}, {"Bau", "Construction"}, {"Medizintechnik", "Healthcare"}, {"Automobil", "Automotive"}, {"Elektronik", "Electronics"}}
 	dePlaces = []string{"Rhein", "Bayern", "Elbe", "Schwarzwald", "Nordsee", "Harz", "Allgäu", "Main", "Ruhr", "Spree", "Weser", "Bodensee"}
+	glCities = []string{"Vigo", "A Coruña", "Santiago", "Ourense", "Lugo", "Pontevedra", "Ferrol", "Vilagarcía", "Ribeira", "Monforte"}
 	mxPlaces = []string{"Azteca", "del Bajío", "Jalisciense", "Norteña", "Yucateca", "Sierra Madre", "del Pacífico", "Regiomontana", "Oaxaqueña", "Anáhuac"}
 )
 

@@ -131,8 +131,8 @@ func Run(ctx context.Context, db *sqldb.DB, opts Options) (st Stats, err error) 
 	if opts.Interactions > 0 && opts.Contacts == 0 {
 		return st, fmt.Errorf("generate: interactions need at least one contact")
 	}
-	if opts.Contacts > 1<<31-1 || opts.Interactions > 1<<40 {
-		return st, fmt.Errorf("generate: sizes too large")
+	if int64(opts.Contacts) > math.MaxInt32 {
+		return st, fmt.Errorf("generate: at most %d contacts", math.MaxInt32)
 	}
 	var load loader
 	switch db.Dialect.Name {
@@ -153,6 +153,9 @@ func Run(ctx context.Context, db *sqldb.DB, opts Options) (st Stats, err error) 
 		}
 	}
 	if err := g.loadExisting(ctx); err != nil {
+		return st, err
+	}
+	if err := ensureContext(ctx, db); err != nil {
 		return st, err
 	}
 
@@ -418,7 +421,7 @@ func searchCum(cum []float64, n int, x float64) int {
 
 // expDelay draws an exponential delay with the given mean, capped.
 func expDelay(r *rand.Rand, mean, limit int64) int64 {
-	return min(int64(r.ExpFloat64()*float64(mean)), limit)
+	return max(min(int64(float64(-ln(1-r.Float64()))*float64(mean)), limit), 0)
 }
 
 // spread places record i of n on [start, end) along a growth curve (more
@@ -436,5 +439,30 @@ func pow75(q float64) float64 {
 	if q <= 0 {
 		return 0
 	}
-	return math.Pow(q, 0.75)
+	return float64(math.Sqrt(q) * math.Sqrt(math.Sqrt(q)))
+}
+
+// Portable arithmetic. The output must not depend on the platform, so the
+// values that shape it are computed with operations IEEE 754 rounds exactly
+// (+ − × ÷ and square root), never with math.Exp, Log or Pow, whose last bit
+// differs between architectures, nor with rand's NormFloat64 and ExpFloat64,
+// which call them. float64(…) around a product keeps the compiler from fusing
+// it with an addition (FMA), which some architectures would do.
+
+// ln is the natural logarithm of x > 0, to about 1e-16.
+func ln(x float64) float64 {
+	f, e := math.Frexp(x) // x = f·2^e, f ∈ [½, 1)
+	if f < math.Sqrt2/2 {
+		f *= 2
+		e--
+	}
+	// ln f = 2·atanh(s) = 2(s + s³/3 + s⁵/5 + …) with s = (f-1)/(f+1), |s| < 0.172
+	s := (f - 1) / (f + 1)
+	s2 := float64(s * s)
+	sum, term := 0.0, s
+	for k := 1.0; k < 40; k += 2 {
+		sum += float64(term / k)
+		term = float64(term * s2)
+	}
+	return float64(2*sum) + float64(float64(e)*math.Ln2)
 }

@@ -272,6 +272,19 @@ func checkAll(t *testing.T, st *sqldb.Store, stats gen.Stats, opts gen.Options) 
 		}
 		rows.Close()
 	}
+	// Leads reference forms and events that exist, so they can be edited
+	// through the API (which checks references).
+	for _, q := range []string{
+		"SELECT COUNT(*) FROM leads WHERE form_id IS NOT NULL AND form_id NOT IN (SELECT id FROM forms)",
+		"SELECT COUNT(*) FROM leads WHERE event_id IS NOT NULL AND event_id NOT IN (SELECT id FROM events)",
+	} {
+		if n := count(t, db, q); n != 0 {
+			t.Errorf("%s = %d", q, n)
+		}
+	}
+	if n := count(t, db, "SELECT COUNT(*) FROM leads WHERE form_id IS NOT NULL"); n == 0 {
+		t.Error("no generated lead has a form")
+	}
 	orphans := count(t, db, "SELECT COUNT(*) FROM leads WHERE contact_id IS NULL AND account_id IS NULL")
 	if want := opts.Contacts / 4 / 100; orphans != want {
 		t.Errorf("%d leads without parent, want %d", orphans, want)

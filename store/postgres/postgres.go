@@ -32,6 +32,10 @@ var Dialect = sqldb.Dialect{
 	},
 	JSONRemoveKey: func(col string) string { return "(" + col + " - ?::text)" },
 	JSONHasKey:    func(col string) string { return "jsonb_exists(" + col + ", ?::text)" },
+	LockKey: func(ctx context.Context, tx *sql.Tx, key string) error {
+		_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+		return err
+	},
 	LockMigrations: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLock))
 		return err

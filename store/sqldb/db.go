@@ -23,6 +23,8 @@ type Dialect struct {
 	Name string
 	// Numbered placeholders ($1, $2…) instead of "?".
 	Numbered bool
+	// CacheStatements keeps prepared statements (for drivers that do not).
+	CacheStatements bool
 	// ForUpdate is appended to SELECTs that read a row about to be changed.
 	ForUpdate string
 	// IsUniqueViolation reports whether err is a unique-constraint violation.
@@ -33,6 +35,10 @@ type Dialect struct {
 	// JSONHasKey returns a condition true when the JSON object column has the
 	// key given as the one placeholder.
 	JSONHasKey func(column string) string
+	// LockKey takes a transaction-scoped lock on a string key, so that two
+	// transactions capturing the same identity run one after the other. Nil
+	// when the database has a single writer anyway (SQLite).
+	LockKey func(ctx context.Context, tx *sql.Tx, key string) error
 	// LockMigrations serialises migrations across processes, if needed.
 	LockMigrations func(ctx context.Context, tx *sql.Tx) error
 }
@@ -45,14 +51,36 @@ type DB struct {
 	Clock   leadcycle.Clock
 
 	rebound sync.Map // query with ? → query with $n
+
+	freeMail map[string]bool
+	stmts    stmtCache
+	// strategiesInTx memoises the matching strategies read in a transaction
+	// (*sql.Tx → map[kind][]MatchingStrategy): a capture needs them several
+	// times, and they cannot change under it.
+	strategiesInTx sync.Map
 }
+
+// SetFreeMailDomains replaces the list of free mail domains (see
+// DefaultFreeMailDomains).
+func (db *DB) SetFreeMailDomains(domains []string) {
+	m := make(map[string]bool, len(domains))
+	for _, d := range domains {
+		m[strings.ToLower(strings.TrimSpace(d))] = true
+	}
+	db.freeMail = m
+}
+
+// IsFreeMail reports whether domain belongs to a free mail provider.
+func (db *DB) IsFreeMail(domain string) bool { return db.freeMail[strings.ToLower(domain)] }
 
 // New wraps open connections.
 func New(w, r *sql.DB, d Dialect, clock leadcycle.Clock) *DB {
 	if clock == nil {
 		clock = leadcycle.SystemClock{}
 	}
-	return &DB{W: w, R: r, Dialect: d, Clock: clock}
+	db := &DB{W: w, R: r, Dialect: d, Clock: clock}
+	db.SetFreeMailDomains(DefaultFreeMailDomains)
+	return db
 }
 
 // Q rewrites a query written with "?" placeholders for the dialect.
@@ -83,6 +111,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer db.strategiesInTx.Delete(tx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err

@@ -41,6 +41,10 @@ type table[T leadcycle.Record] struct {
 	beforeInsert func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
 	beforeUpdate func(old, v *T) error
 	beforeDelete func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
+	// afterWrite runs in the transaction after an insert or update (match
+	// keys are kept here); afterDelete after a delete.
+	afterWrite  func(ctx context.Context, db *DB, tx *sql.Tx, old, v *T) error // old is nil on insert
+	afterDelete func(ctx context.Context, db *DB, tx *sql.Tx, id leadcycle.ID) error
 }
 
 // repo implements leadcycle.Repo for one table.
@@ -82,7 +86,7 @@ func (r *repo[T]) get(ctx context.Context, q querier, id leadcycle.ID, lock bool
 		query += r.db.Dialect.ForUpdate
 	}
 	v := new(T)
-	err := q.QueryRowContext(ctx, r.db.Q(query), int64(id)).Scan(r.t.dests(v)...)
+	err := r.db.QueryRowQ(ctx, q, query, int64(id)).Scan(r.t.dests(v)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, r.notFound(id)
 	}
@@ -117,7 +121,7 @@ func (r *repo[T]) check(ctx context.Context, tx *sql.Tx, v *T) error {
 			continue
 		}
 		var one int
-		err := tx.QueryRowContext(ctx, r.db.Q("SELECT 1 FROM "+f.table+" WHERE id = ?"), int64(*f.id)).Scan(&one)
+		err := r.db.QueryRowQ(ctx, tx, "SELECT 1 FROM "+f.table+" WHERE id = ?", int64(*f.id)).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return leadcycle.FieldErrorf(leadcycle.EInvalid, f.field, "%s %s does not exist", strings.TrimSuffix(f.table, "s"), *f.id)
 		}
@@ -130,25 +134,31 @@ func (r *repo[T]) check(ctx context.Context, tx *sql.Tx, v *T) error {
 
 // Create implements leadcycle.Repo.
 func (r *repo[T]) Create(ctx context.Context, v *T) error {
-	return r.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := r.t.prepare(v, r.db.Clock.Now(), true); err != nil {
+	return r.db.InTx(ctx, func(tx *sql.Tx) error { return r.createTx(ctx, tx, v) })
+}
+
+// createTx creates v inside a caller's write transaction.
+func (r *repo[T]) createTx(ctx context.Context, tx *sql.Tx, v *T) error {
+	if err := r.t.prepare(v, r.db.Clock.Now(), true); err != nil {
+		return err
+	}
+	if err := r.check(ctx, tx, v); err != nil {
+		return err
+	}
+	if r.t.beforeInsert != nil {
+		if err := r.t.beforeInsert(ctx, r.db, tx, v); err != nil {
 			return err
 		}
-		if err := r.check(ctx, tx, v); err != nil {
-			return err
-		}
-		if r.t.beforeInsert != nil {
-			if err := r.t.beforeInsert(ctx, r.db, tx, v); err != nil {
-				return err
-			}
-		}
-		var id int64
-		if err := tx.QueryRowContext(ctx, r.insertSQL, r.t.values(v)...).Scan(&id); err != nil {
-			return r.writeErr(err)
-		}
-		*r.t.id(v) = leadcycle.ID(id)
-		return nil
-	})
+	}
+	var id int64
+	if err := r.db.QueryRowQ(ctx, tx, r.insertSQL, r.t.values(v)...).Scan(&id); err != nil {
+		return r.writeErr(err)
+	}
+	*r.t.id(v) = leadcycle.ID(id)
+	if r.t.afterWrite != nil {
+		return r.t.afterWrite(ctx, r.db, tx, nil, v)
+	}
+	return nil
 }
 
 func (r *repo[T]) writeErr(err error) error {
@@ -162,33 +172,44 @@ func (r *repo[T]) writeErr(err error) error {
 func (r *repo[T]) Update(ctx context.Context, id leadcycle.ID, fn func(*T) error) (*T, error) {
 	var out *T
 	err := r.db.InTx(ctx, func(tx *sql.Tx) error {
-		cur, err := r.get(ctx, tx, id, true)
-		if err != nil {
-			return err
-		}
-		old := *cur
-		if err := fn(cur); err != nil {
-			return err
-		}
-		*r.t.id(cur) = id
-		if err := r.t.prepare(cur, r.db.Clock.Now(), false); err != nil {
-			return err
-		}
-		if r.t.beforeUpdate != nil {
-			if err := r.t.beforeUpdate(&old, cur); err != nil {
-				return err
-			}
-		}
-		if err := r.check(ctx, tx, cur); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, r.updateSQL, append(r.t.values(cur), int64(id))...); err != nil {
-			return r.writeErr(err)
-		}
-		out = cur
-		return nil
+		var err error
+		out, err = r.updateTx(ctx, tx, id, fn)
+		return err
 	})
 	return out, err
+}
+
+// updateTx updates a record inside a caller's write transaction.
+func (r *repo[T]) updateTx(ctx context.Context, tx *sql.Tx, id leadcycle.ID, fn func(*T) error) (*T, error) {
+	cur, err := r.get(ctx, tx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	old := *cur
+	if err := fn(cur); err != nil {
+		return nil, err
+	}
+	*r.t.id(cur) = id
+	if err := r.t.prepare(cur, r.db.Clock.Now(), false); err != nil {
+		return nil, err
+	}
+	if r.t.beforeUpdate != nil {
+		if err := r.t.beforeUpdate(&old, cur); err != nil {
+			return nil, err
+		}
+	}
+	if err := r.check(ctx, tx, cur); err != nil {
+		return nil, err
+	}
+	if _, err := r.db.ExecQ(ctx, tx, r.updateSQL, append(r.t.values(cur), int64(id))...); err != nil {
+		return nil, r.writeErr(err)
+	}
+	if r.t.afterWrite != nil {
+		if err := r.t.afterWrite(ctx, r.db, tx, &old, cur); err != nil {
+			return nil, err
+		}
+	}
+	return cur, nil
 }
 
 // Delete implements leadcycle.Repo.
@@ -203,12 +224,15 @@ func (r *repo[T]) Delete(ctx context.Context, id leadcycle.ID) error {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, r.db.Q("DELETE FROM "+r.t.name+" WHERE id = ?"), int64(id))
+		res, err := r.db.ExecQ(ctx, tx, "DELETE FROM "+r.t.name+" WHERE id = ?", int64(id))
 		if err != nil {
 			return fmt.Errorf("delete %s: %w", r.t.name, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return r.notFound(id)
+		}
+		if r.t.afterDelete != nil {
+			return r.t.afterDelete(ctx, r.db, tx, id)
 		}
 		return nil
 	})
@@ -358,7 +382,7 @@ func (r *repo[T]) List(ctx context.Context, q leadcycle.ListQuery) (leadcycle.Pa
 	}
 	query += fmt.Sprintf(" ORDER BY %s %s, id %s LIMIT %d", sortExpr, dir, dir, limit+1)
 
-	rows, err := r.db.R.QueryContext(ctx, r.db.Q(query), args...)
+	rows, err := r.db.QueryQ(ctx, r.db.R, query, args...)
 	if err != nil {
 		return page, fmt.Errorf("list %s: %w", r.t.name, err)
 	}

@@ -20,6 +20,10 @@ type Store struct {
 	interactions  *repo[leadcycle.Interaction]
 	tasks         *repo[leadcycle.Task]
 	fields        *repo[leadcycle.FieldDef]
+	strategies    *repo[leadcycle.MatchingStrategy]
+	forms         *repo[leadcycle.Form]
+	events        *repo[leadcycle.Event]
+	trackingSites *repo[leadcycle.TrackingSite]
 }
 
 var _ leadcycle.Store = (*Store)(nil)
@@ -35,6 +39,10 @@ func NewStore(db *DB) *Store {
 		interactions:  newRepo(db, interactionTable),
 		tasks:         newRepo(db, taskTable),
 		fields:        newRepo(db, fieldTable),
+		strategies:    newRepo(db, strategyTable),
+		forms:         newRepo(db, formTable),
+		events:        newRepo(db, eventTable),
+		trackingSites: newRepo(db, trackingSiteTable),
 	}
 }
 
@@ -58,6 +66,21 @@ func (s *Store) Tasks() leadcycle.Repo[leadcycle.Task] { return s.tasks }
 
 // Fields implements leadcycle.Store.
 func (s *Store) Fields() leadcycle.Repo[leadcycle.FieldDef] { return s.fields }
+
+// Strategies implements leadcycle.Store.
+func (s *Store) Strategies() leadcycle.Repo[leadcycle.MatchingStrategy] { return s.strategies }
+
+// Forms implements leadcycle.Store.
+func (s *Store) Forms() leadcycle.Repo[leadcycle.Form] { return s.forms }
+
+// Events implements leadcycle.Store.
+func (s *Store) Events() leadcycle.Repo[leadcycle.Event] { return s.events }
+
+// Submissions implements leadcycle.Store.
+func (s *Store) Submissions() leadcycle.SubmissionStore { return submissions{s} }
+
+// Registrations implements leadcycle.Store.
+func (s *Store) Registrations() leadcycle.RegistrationStore { return registrations{s} }
 
 // APIKeys implements leadcycle.Store.
 func (s *Store) APIKeys() leadcycle.APIKeyStore { return apiKeys{s.DB} }

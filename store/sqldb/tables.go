@@ -26,7 +26,7 @@ func accountFromContact(ctx context.Context, db *DB, tx *sql.Tx, contactID *lead
 		return nil
 	}
 	var acc sql.NullInt64
-	err := tx.QueryRowContext(ctx, db.Q("SELECT account_id FROM contacts WHERE id = ?"), int64(*contactID)).Scan(&acc)
+	err := db.QueryRowQ(ctx, tx, "SELECT account_id FROM contacts WHERE id = ?", int64(*contactID)).Scan(&acc)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("account of contact: %w", err)
 	}
@@ -209,7 +209,7 @@ var fieldTable = &table[leadcycle.FieldDef]{
 	},
 	beforeInsert: func(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) error {
 		var one int
-		err := tx.QueryRowContext(ctx, db.Q("SELECT 1 FROM field_defs WHERE entity = ? AND name = ?"), f.Entity, f.Name).Scan(&one)
+		err := db.QueryRowQ(ctx, tx, "SELECT 1 FROM field_defs WHERE entity = ? AND name = ?", f.Entity, f.Name).Scan(&one)
 		if err == nil {
 			return leadcycle.FieldErrorf(leadcycle.EConflict, "name", "the %s field %s already exists", f.Entity, f.Name)
 		}
@@ -224,13 +224,13 @@ var fieldTable = &table[leadcycle.FieldDef]{
 	beforeDelete: func(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) error {
 		t := customTables[f.Entity]
 		q := "UPDATE " + t + " SET custom = " + db.Dialect.JSONRemoveKey("custom") + " WHERE " + db.Dialect.JSONHasKey("custom")
-		_, err := tx.ExecContext(ctx, db.Q(q), f.Name, f.Name)
+		_, err := db.ExecQ(ctx, tx, q, f.Name, f.Name)
 		return err
 	},
 }
 
 func loadSchema(ctx context.Context, db *DB, q querier, entity string) (leadcycle.Schema, error) {
-	rows, err := q.QueryContext(ctx, db.Q("SELECT id, "+strings.Join(fieldTable.cols, ", ")+" FROM field_defs WHERE entity = ? ORDER BY id"), entity)
+	rows, err := db.QueryQ(ctx, q, "SELECT id, "+strings.Join(fieldTable.cols, ", ")+" FROM field_defs WHERE entity = ? ORDER BY id", entity)
 	if err != nil {
 		return nil, fmt.Errorf("load schema: %w", err)
 	}

@@ -27,7 +27,8 @@ const FileName = "leadcycle.db"
 
 // Dialect is SQLite's dialect.
 var Dialect = sqldb.Dialect{
-	Name: "sqlite",
+	Name:            "sqlite",
+	CacheStatements: true,
 	IsUniqueViolation: func(err error) bool {
 		var e *sqlite.Error
 		return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)

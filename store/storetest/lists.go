@@ -585,6 +585,13 @@ func leadDataSet(t *testing.T, e *env) []*leadcycle.Lead {
 		}
 		return nil
 	}
+	// Leads point at forms and events, which must exist.
+	var formIDs []leadcycle.ID
+	for i := range 2 {
+		f := MustCreate(t, e.ctx, e.s.Forms(), &leadcycle.Form{Name: fmt.Sprintf("Form %d", i), Fields: []leadcycle.FormField{{Name: "email", Target: "contact.email"}}})
+		formIDs = append(formIDs, f.ID)
+	}
+	event := MustCreate(t, e.ctx, e.s.Events(), &leadcycle.Event{Name: "Fair"})
 	var ls []*leadcycle.Lead
 	for i := range 17 {
 		if i%2 == 0 {
@@ -594,7 +601,7 @@ func leadDataSet(t *testing.T, e *env) []*leadcycle.Lead {
 		ls = append(ls, MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{
 			Topic: topics[i%7], ContactID: p.contact, AccountID: p.account,
 			Status: statuses[i%6][0], StatusReason: statuses[i%6][1], Stage: stages[i%3], Source: sources[i%4],
-			FormID: opt(i%3 != 2, leadcycle.ID(100+i%3)), EventID: opt(i%4 == 0, 200), JourneyID: opt(i%5 < 2, leadcycle.ID(300+i%5)),
+			FormID: opt(i%3 != 2, formIDs[i%3%2]), EventID: opt(i%4 == 0, event.ID), JourneyID: opt(i%5 < 2, leadcycle.ID(300+i%5)),
 			ProcessID: opt(i%6 != 5, leadcycle.ID(400+i%2)), OwnerID: opt(i%3 != 2, leadcycle.ID(7+i%3)),
 			TelesalesReady: i%2 == 0, TelesalesAccepted: i%4 == 0, SalesReady: i%3 == 0, SalesAccepted: i%6 == 0,
 		}))

@@ -243,19 +243,20 @@ var leadTests = []test{
 		acc := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme"})
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org"})
 		MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "lead", Name: "budget", Type: leadcycle.FieldNumber})
+		form, event := mustContext(t, e)
 		e.clock.Advance(time.Minute)
 		now := e.clock.Now()
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{
 			Topic: " Pricing question ", Description: "Wants a quote\nfor 20 seats", ContactID: id(con.ID), AccountID: id(acc.ID),
 			Status: leadcycle.LeadOpen, StatusReason: "contacted", Source: leadcycle.SourceForm,
-			FormID: id(11), EventID: id(12), JourneyID: id(13), Campaign: " spring ", ProcessID: id(14), Stage: "nurture",
+			FormID: id(form), EventID: id(event), JourneyID: id(13), Campaign: " spring ", ProcessID: id(14), Stage: "nurture",
 			TelesalesReady: true, TelesalesAccepted: false, SalesReady: true, SalesAccepted: true, OwnerID: id(15),
 			Custom: leadcycle.Custom{"budget": 2500.5},
 		})
 		want := leadcycle.Lead{
 			ID: l.ID, Topic: "Pricing question", Description: "Wants a quote\nfor 20 seats", ContactID: id(con.ID), AccountID: id(acc.ID),
 			Status: leadcycle.LeadOpen, StatusReason: "contacted", Source: leadcycle.SourceForm,
-			FormID: id(11), EventID: id(12), JourneyID: id(13), Campaign: "spring", ProcessID: id(14), Stage: "nurture",
+			FormID: id(form), EventID: id(event), JourneyID: id(13), Campaign: "spring", ProcessID: id(14), Stage: "nurture",
 			TelesalesReady: true, TelesalesAccepted: false, SalesReady: true, SalesAccepted: true, OwnerID: id(15),
 			Scores: []leadcycle.LeadScore{}, Custom: leadcycle.Custom{"budget": 2500.5}, CreatedAt: now, UpdatedAt: now,
 		}
@@ -282,7 +283,8 @@ var leadTests = []test{
 	}},
 	{"update", func(t *testing.T, e *env) {
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org"})
-		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Demo", ContactID: id(con.ID), SalesReady: true, FormID: id(4)})
+		form, _ := mustContext(t, e)
+		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Demo", ContactID: id(con.ID), SalesReady: true, FormID: id(form)})
 		e.clock.Advance(25 * time.Hour)
 		got := MustUpdate(t, e.ctx, e.s.Leads(), l.ID, func(l *leadcycle.Lead) error {
 			l.Status, l.StatusReason = leadcycle.LeadDisqualified, "cannot_contact"
@@ -590,4 +592,12 @@ var fieldTests = []test{
 			{name: "duplicate_choices", v: leadcycle.FieldDef{Entity: "contact", Name: "x", Type: leadcycle.FieldChoice, Choices: []string{"a", " a"}}, fields: []string{"choices"}},
 		})
 	}},
+}
+
+// mustContext creates a form and an event for leads to point at.
+func mustContext(t *testing.T, e *env) (form, event leadcycle.ID) {
+	t.Helper()
+	f := MustCreate(t, e.ctx, e.s.Forms(), &leadcycle.Form{Name: "Contact us", Fields: []leadcycle.FormField{{Name: "email", Target: "contact.email"}}})
+	ev := MustCreate(t, e.ctx, e.s.Events(), &leadcycle.Event{Name: "Fair"})
+	return f.ID, ev.ID
 }

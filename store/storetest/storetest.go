@@ -20,6 +20,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -64,6 +65,9 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"lists", listTests},
 		{"concurrency", concurrencyTests},
 		{"apikeys", apiKeyTests},
+		{"linkedin", linkedinTests},
+		{"capture", captureTests},
+		{"tracking", trackingTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -128,23 +132,7 @@ func wantErr(tb testing.TB, err error, code string, fields ...string) {
 
 // idOf returns the id of any record.
 func idOf[T leadcycle.Record](v *T) leadcycle.ID {
-	switch x := any(v).(type) {
-	case *leadcycle.Contact:
-		return x.ID
-	case *leadcycle.Account:
-		return x.ID
-	case *leadcycle.Lead:
-		return x.ID
-	case *leadcycle.Opportunity:
-		return x.ID
-	case *leadcycle.Interaction:
-		return x.ID
-	case *leadcycle.Task:
-		return x.ID
-	case *leadcycle.FieldDef:
-		return x.ID
-	}
-	panic("storetest: unknown record type")
+	return reflect.ValueOf(v).Elem().FieldByName("ID").Interface().(leadcycle.ID)
 }
 
 // ids returns the ids of records, in order.
