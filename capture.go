@@ -20,7 +20,8 @@ type CaptureInput struct {
 	// means the default strategy of that kind.
 	ContactStrategyID ID
 	LeadStrategyID    ID
-	// NoContact skips contact matching and creation (lead-only capture).
+	// NoContact makes a lead-only capture: an existing contact is matched and
+	// linked, but no contact is created or updated.
 	NoContact bool
 	// AlwaysCreateLead creates a new lead even when one matches.
 	AlwaysCreateLead bool

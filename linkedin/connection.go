@@ -114,7 +114,7 @@ func (c *Connection) Interval() time.Duration { return time.Duration(c.IntervalS
 
 // Due reports whether the scheduler should sync the connection at now.
 func (c *Connection) Due(now time.Time) bool {
-	if !c.Enabled || !c.HasToken {
+	if !c.Enabled || (!c.HasToken && !c.HasRefreshToken) {
 		return false
 	}
 	return c.LastSyncAt == nil || !now.Before(c.LastSyncAt.Add(c.Interval()))

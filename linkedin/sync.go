@@ -107,9 +107,29 @@ func (s *Service) Create(ctx context.Context, c *Connection, secrets Secrets) er
 // Update changes a connection: fn edits its fields, patch its secrets.
 func (s *Service) Update(ctx context.Context, id leadcycle.ID, patch SecretsPatch, fn func(*Connection) error) (*Connection, error) {
 	c, err := s.store.UpdateConnection(ctx, id, func(c *Connection) error {
+		oldAPI, oldToken := c.APIBaseURL, c.TokenURL
 		if fn != nil {
 			if err := fn(c); err != nil {
 				return err
+			}
+		}
+		// Tokens go only where they were sent for: moving the endpoints
+		// needs them again, or anyone who may edit a connection could have
+		// its stored tokens sent to a server of their choosing.
+		c.Normalize()
+		if (c.APIBaseURL != oldAPI || c.TokenURL != oldToken) && c.Secrets != (Secrets{}) {
+			if patch.AccessToken == nil {
+				field := "api_base_url"
+				if c.APIBaseURL == oldAPI {
+					field = "token_url"
+				}
+				return leadcycle.FieldErrorf(leadcycle.EInvalid, field, "changing where tokens are sent needs them again: send access_token (and refresh_token, client_secret) in the same request")
+			}
+			if patch.RefreshToken == nil {
+				c.Secrets.RefreshToken = ""
+			}
+			if patch.ClientSecret == nil {
+				c.Secrets.ClientSecret = ""
 			}
 		}
 		for _, p := range []struct {
@@ -349,7 +369,7 @@ func (st *syncState) sync(ctx context.Context) error {
 	}
 	st.client = &Client{
 		BaseURL: conn.APIBaseURL, Version: conn.APIVersion, Tokens: tokens,
-		HTTP: s.opts.HTTPClient, Sleep: s.opts.Sleep, MaxAttempts: s.opts.MaxAttempts, MaxRetryAfter: s.opts.MaxRetryAfter,
+		HTTP: s.opts.HTTPClient, Sleep: st.sleep, MaxAttempts: s.opts.MaxAttempts, MaxRetryAfter: s.opts.MaxRetryAfter,
 		AfterPage: st.renew,
 	}
 	st.forms, st.formErr, st.schemas = map[int64]*Form{}, map[int64]string{}, Schemas{}
@@ -368,6 +388,18 @@ func (st *syncState) sync(ctx context.Context) error {
 		q.Until = now.Add(5 * time.Minute) // LinkedIn's clock may run ahead of ours
 	}
 	return st.client.Responses(ctx, q, func(p *ResponsesPage) error { return st.page(ctx, p) })
+}
+
+// sleep renews the lease before waiting (for Retry-After or a backoff), so
+// that a wait never lets another node take the connection over.
+func (st *syncState) sleep(ctx context.Context, d time.Duration) error {
+	if err := st.renew(ctx); err != nil {
+		return err
+	}
+	if st.s.opts.Sleep != nil {
+		return st.s.opts.Sleep(ctx, d)
+	}
+	return Sleep(ctx, d)
 }
 
 // renew extends the lease after each page; losing it stops the sync.

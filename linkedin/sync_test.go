@@ -614,3 +614,67 @@ func TestCancelledSyncIsRecorded(t *testing.T) {
 	// The lease was given back.
 	wantStatus(t, h.sync(c.ID), linkedin.RunSucceeded, "")
 }
+
+func TestMovingEndpointsNeedsTheTokensAgain(t *testing.T) {
+	h := newHarness(t)
+	c := h.connection(func(c *linkedin.Connection, s *linkedin.Secrets) {
+		s.RefreshToken, s.ClientSecret = "refresh-1", "client-secret"
+	})
+	for _, tc := range []struct {
+		field string
+		edit  func(*linkedin.Connection)
+	}{
+		{"api_base_url", func(c *linkedin.Connection) { c.APIBaseURL = "https://attacker.example/rest" }},
+		{"token_url", func(c *linkedin.Connection) { c.TokenURL = "https://attacker.example/token" }},
+	} {
+		_, err := h.svc.Update(h.ctx, c.ID, linkedin.SecretsPatch{}, func(c *linkedin.Connection) error { tc.edit(c); return nil })
+		if leadcycle.ErrorCode(err) != leadcycle.EInvalid || len(leadcycle.ErrorFields(err)) != 1 || leadcycle.ErrorFields(err)[0].Field != tc.field {
+			t.Fatalf("moving %s without the tokens: %v", tc.field, err)
+		}
+	}
+	if got := h.get(c.ID); got.APIBaseURL != h.fake.APIBaseURL() || !got.HasRefreshToken {
+		t.Fatalf("a refused move changed the connection: %+v", got)
+	}
+	// With a new access token it moves; the secrets not sent again are dropped.
+	tok := "new-token"
+	got, err := h.svc.Update(h.ctx, c.ID, linkedin.SecretsPatch{AccessToken: &tok}, func(c *linkedin.Connection) error {
+		c.APIBaseURL = "https://api.example.org/rest"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.HasToken || got.HasRefreshToken || got.HasClientSecret || got.APIBaseURL != "https://api.example.org/rest" {
+		t.Errorf("moved connection: %+v", got)
+	}
+	// Other changes need nothing.
+	if _, err := h.svc.Update(h.ctx, c.ID, linkedin.SecretsPatch{}, func(c *linkedin.Connection) error { c.Name = "renamed"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWaitsKeepTheLease waits out two long Retry-Afters, each longer than half
+// the lease: another node must not be able to take the connection meanwhile.
+func TestWaitsKeepTheLease(t *testing.T) {
+	var h *harness
+	var intruded []bool
+	h = newHarness(t, func(o *linkedin.Options) {
+		o.LeaseTTL = 3 * time.Minute
+		o.Sleep = func(ctx context.Context, d time.Duration) error {
+			h.clock.Advance(d)
+			ok, err := h.ls.AcquireLease(ctx, 1, "another-node", time.Minute)
+			if err != nil {
+				return err
+			}
+			intruded = append(intruded, ok)
+			return nil
+		}
+	})
+	h.addLeads(2)
+	c := h.connection(nil)
+	h.fake.Fail(linkedintest.Fault{Status: 429, RetryAfter: "120"}, linkedintest.Fault{Status: 429, RetryAfter: "120"})
+	wantStatus(t, h.sync(c.ID), linkedin.RunSucceeded, "")
+	if fmt.Sprint(intruded) != "[false false]" {
+		t.Errorf("another node took the lease during the waits: %v", intruded)
+	}
+}

@@ -182,3 +182,14 @@ func mustAtoi(t *testing.T, s string) int64 {
 	}
 	return int64(id)
 }
+
+func TestLinkedInEndpointChangeNeedsTokens(t *testing.T) {
+	ts := newTestServer(t)
+	id := ts.mustCreate(t, "linkedin-connections", map[string]any{"name": "x", "sponsored_account": "1", "access_token": "secret-token"})
+	path := "/api/v1/linkedin-connections/" + id
+	problem(t, ts.do(t, "PATCH", path, leadcycle.RoleMarketer, map[string]any{"api_base_url": "https://attacker.example"}), 422, "api_base_url")
+	r := ts.do(t, "PATCH", path, leadcycle.RoleMarketer, map[string]any{"api_base_url": "https://attacker.example", "access_token": "their-own"})
+	if r.status != 200 || r.json(t)["api_base_url"] != "https://attacker.example" || r.json(t)["token_expires_at"] != nil {
+		t.Fatalf("move with a new token: %d %s", r.status, r.body)
+	}
+}

@@ -99,7 +99,7 @@ func linkedinSync(ctx context.Context, args []string, stdout, stderr io.Writer, 
 			return err
 		}
 		for _, c := range all {
-			if c.Enabled && c.HasToken {
+			if c.Enabled && (c.HasToken || c.HasRefreshToken) {
 				conns = append(conns, c)
 			}
 		}

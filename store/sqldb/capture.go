@@ -83,10 +83,8 @@ func (c *capture) run(ctx context.Context) error {
 			return err
 		}
 	}
-	if !c.in.NoContact {
-		if err := c.matchContact(ctx); err != nil {
-			return err
-		}
+	if err := c.matchContact(ctx); err != nil {
+		return err
 	}
 	if c.in.Lead != nil {
 		if err := c.matchLead(ctx); err != nil {
@@ -154,6 +152,14 @@ func (c *capture) matchContact(ctx context.Context) error {
 		}
 	}
 	switch {
+	case c.in.NoContact && id != 0:
+		if c.contact, err = contacts.get(ctx, c.tx, id, false); err != nil {
+			return err
+		}
+		c.explain("contact %s matched by %s and linked; lead-only capture does not change contacts", id, describe(strategy))
+	case c.in.NoContact:
+		c.explain("no contact matched by %s; lead-only capture creates none", describe(strategy))
+		return nil
 	case id != 0 && strategy.UpdateWhenMatched:
 		c.contact, err = contacts.updateTx(ctx, c.tx, id, func(cur *leadcycle.Contact) error {
 			c.mergeContact(cur, &incoming, strategy.IgnoreEmptyValues)

@@ -168,6 +168,30 @@ var captureTests = []test{
 			t.Errorf("ignore_empty_values=false did not clear a submitted empty field: job_title = %q", got)
 		}
 	}},
+	{"leads_only_form", func(t *testing.T, e *env) {
+		known := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "known@example.gal", FirstName: "Known"})
+		f := mustForm(t, e, "Leads only", func(f *leadcycle.Form) { f.Mode = leadcycle.FormLeadsOnly })
+		r := submitForm(t, e, f, map[string]string{"email": "known@example.gal", "first_name": "Changed"})
+		if r.ContactCreated || r.ContactID == nil || *r.ContactID != known.ID || !r.LeadCreated || r.InteractionID == nil {
+			t.Fatalf("known contact: %+v", r)
+		}
+		if got := MustGet(t, e.ctx, e.s.Contacts(), known.ID).FirstName; got != "Known" {
+			t.Errorf("lead-only capture changed the contact: first_name %q", got)
+		}
+		r = submitForm(t, e, f, map[string]string{"email": "stranger@example.gal"})
+		if r.ContactID != nil || !r.LeadCreated {
+			t.Fatalf("unknown contact: %+v", r)
+		}
+		lead := MustGet(t, e.ctx, e.s.Leads(), *r.LeadID)
+		if lead.HasParent() {
+			t.Errorf("lead-only capture gave the lead a parent: %+v", lead)
+		}
+		// The same stranger submitting again reaches the same parentless lead.
+		if again := submitForm(t, e, f, map[string]string{"email": "Stranger@example.gal"}); again.LeadCreated || *again.LeadID != lead.ID {
+			t.Errorf("second lead-only submission: %+v", again)
+		}
+		wantCounts(t, e, 1, 2, 1)
+	}},
 	{"most_recently_updated_wins", func(t *testing.T, e *env) {
 		older := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "dup@example.gal", FirstName: "Old"})
 		e.clock.Advance(1e9)
