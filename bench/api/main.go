@@ -9,9 +9,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -28,7 +26,7 @@ import (
 	"time"
 
 	"github.com/leadcycle/leadcycle"
-	"github.com/leadcycle/leadcycle/store/postgres"
+	"github.com/leadcycle/leadcycle/bench/benchdb"
 	"github.com/leadcycle/leadcycle/store/sqldb"
 	"github.com/leadcycle/leadcycle/store/sqlite"
 	"github.com/leadcycle/leadcycle/web"
@@ -63,7 +61,6 @@ func main() {
 		for _, c := range levels {
 			st, drop := openPostgres(ctx, *pgURL)
 			measure(&report, "PostgreSQL", st, *n, c)
-			st.Close()
 			drop()
 		}
 	}
@@ -87,30 +84,13 @@ func parseLevels(s string) []int {
 	return out
 }
 
-// openPostgres opens a store in a fresh schema and returns a func dropping it.
+// openPostgres opens a store in a fresh schema; the func drops it.
 func openPostgres(ctx context.Context, url string) (*sqldb.Store, func()) {
-	admin, err := sql.Open("pgx", url)
+	st, drop, err := benchdb.OpenPostgres(ctx, url)
 	if err != nil {
 		log.Fatal(err)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "lc_bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		log.Fatal(err)
-	}
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	st, err := postgres.Open(ctx, url+sep+"search_path="+schema, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return st, func() {
-		admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE")
-		admin.Close()
-	}
+	return st, drop
 }
 
 // contactBody is the n-th contact, the same for the API and the raw inserts.

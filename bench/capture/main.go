@@ -12,9 +12,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -25,14 +22,13 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/bench/benchdb"
 	"github.com/leadcycle/leadcycle/internal/gen"
-	"github.com/leadcycle/leadcycle/store/postgres"
 	"github.com/leadcycle/leadcycle/store/sqldb"
 	"github.com/leadcycle/leadcycle/store/sqlite"
 	"github.com/leadcycle/leadcycle/web"
@@ -75,31 +71,17 @@ func main() {
 	if *pgURL != "" {
 		st, drop := openPostgres(ctx, *pgURL)
 		measure(ctx, "PostgreSQL", st, *contacts, *n, *clients, *rate, *seconds)
-		st.Close()
 		drop()
 	}
 }
 
+// openPostgres opens a store in a fresh schema; the func drops it.
 func openPostgres(ctx context.Context, url string) (*sqldb.Store, func()) {
-	admin, err := sql.Open("pgx", url)
+	st, drop, err := benchdb.OpenPostgres(ctx, url)
 	if err != nil {
 		log.Fatal(err)
 	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "lc_bench_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		log.Fatal(err)
-	}
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
-	}
-	st, err := postgres.Open(ctx, url+sep+"search_path="+schema, nil)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return st, func() { admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); admin.Close() }
+	return st, drop
 }
 
 func measure(ctx context.Context, name string, st *sqldb.Store, contacts, n, clients, rate, seconds int) {
