@@ -76,7 +76,13 @@ func (sc *Scheduler) Run(ctx context.Context) {
 					delete(running, c.ID)
 					mu.Unlock()
 				}()
-				_, err := sc.svc.Sync(ctx, c.ID, TriggerSchedule)
+				// The list may predate the end of the previous sync of this
+				// connection: read it again and sync only if it is still due.
+				fresh, err := sc.svc.store.Connection(ctx, c.ID)
+				if err != nil || !fresh.Due(sc.svc.opts.Clock.Now()) {
+					return
+				}
+				_, err = sc.svc.Sync(ctx, c.ID, TriggerSchedule)
 				switch code := leadcycle.ErrorCode(err); {
 				case err == nil, code == leadcycle.EConflict, code == leadcycle.ENotFound:
 					// done, another node has it, or it was deleted meanwhile

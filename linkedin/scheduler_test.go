@@ -122,18 +122,24 @@ func TestSchedulersOnTwoNodesNeverOverlap(t *testing.T) {
 		sc.Tick = time.Millisecond
 		go func() { sc.Run(ctx); stopped.Add(1) }()
 	}
-	for range 5 {
-		waitFor(t, "all connections synced", func() bool {
+	synced := func(want int) func() bool {
+		return func() bool {
 			for _, id := range ids {
 				rs, _ := h.svc.Runs(h.ctx, id, 200)
-				if len(rs) == 0 || rs[0].Status == linkedin.RunRunning {
+				if len(rs) < want || rs[0].Status == linkedin.RunRunning {
 					return false
 				}
 			}
 			return true
-		})
+		}
+	}
+	for i := range 5 {
+		waitFor(t, "all connections synced", synced(i+1))
 		h.clock.Advance(time.Minute)
 	}
+	// The last minute's syncs finish before the schedulers stop, so no run
+	// is cut short by the cancellation.
+	waitFor(t, "the last syncs", synced(6))
 	cancel()
 	waitFor(t, "both schedulers to stop", func() bool { return stopped.Load() == 2 })
 	// Per connection, runs never overlap: each run starts after the previous ended.
