@@ -20,28 +20,7 @@ The new key is printed alone on the last line of "create"; only its hash is stor
 `
 
 func cmdAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "-help" {
-		w := stderr
-		if len(args) > 0 {
-			w = stdout
-		}
-		fmt.Fprint(w, apikeyUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	switch args[0] {
-	case "create":
-		return apikeyCreate(ctx, args[1:], stdout, stderr, getenv)
-	case "list":
-		return apikeyList(ctx, args[1:], stdout, stderr, getenv)
-	case "revoke":
-		return apikeyRevoke(ctx, args[1:], stdout, stderr, getenv)
-	default:
-		fmt.Fprintf(stderr, "leadcycle apikey: unknown subcommand %q\n\n%s", args[0], apikeyUsage)
-		return errUsage
-	}
+	return dispatch(ctx, "apikey", apikeyUsage, map[string]command{"create": apikeyCreate, "list": apikeyList, "revoke": apikeyRevoke}, args, stdout, stderr, getenv)
 }
 
 func apikeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {

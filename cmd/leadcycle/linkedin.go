@@ -27,26 +27,7 @@ LEADCYCLE_SECRET_KEY; use the same key as the server.
 `
 
 func cmdLinkedIn(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "-help" {
-		w := stderr
-		if len(args) > 0 {
-			w = stdout
-		}
-		fmt.Fprint(w, linkedinUsage)
-		if len(args) == 0 {
-			return errUsage
-		}
-		return nil
-	}
-	switch args[0] {
-	case "sync":
-		return linkedinSync(ctx, args[1:], stdout, stderr, getenv)
-	case "connections":
-		return linkedinConnections(ctx, args[1:], stdout, stderr, getenv)
-	default:
-		fmt.Fprintf(stderr, "leadcycle linkedin: unknown subcommand %q\n\n%s", args[0], linkedinUsage)
-		return errUsage
-	}
+	return dispatch(ctx, "linkedin", linkedinUsage, map[string]command{"sync": linkedinSync, "connections": linkedinConnections}, args, stdout, stderr, getenv)
 }
 
 // newLinkedInService opens the service on store, sealing with the

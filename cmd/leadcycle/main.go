@@ -177,3 +177,25 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	}
 	return nil
 }
+
+// command is a subcommand's entry point.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error
+
+// dispatch runs the subcommand named by args[0] of a command group such as
+// "apikey", printing the group's usage for --help or an unknown name.
+func dispatch(ctx context.Context, group, usage string, subs map[string]command, args []string, stdout, stderr io.Writer, getenv env) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	if args[0] == "--help" || args[0] == "-h" || args[0] == "-help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	sub, ok := subs[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "leadcycle %s: unknown subcommand %q\n\n%s", group, args[0], usage)
+		return errUsage
+	}
+	return sub(ctx, args[1:], stdout, stderr, getenv)
+}

@@ -299,10 +299,8 @@ func (c *capture) matchLead(ctx context.Context) error {
 }
 
 func mergeLead(cur, in *leadcycle.Lead, ignoreEmpty bool) {
-	if in.Description != "" || !ignoreEmpty {
-		if in.Description != "" {
-			cur.Description = in.Description
-		}
+	if in.Description != "" {
+		cur.Description = in.Description
 	}
 	if in.Campaign != "" {
 		cur.Campaign = in.Campaign
