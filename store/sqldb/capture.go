@@ -23,7 +23,7 @@ func (s *Store) Capture(ctx context.Context, in leadcycle.CaptureInput) (leadcyc
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
 		res = leadcycle.CaptureResult{Explanation: []string{}}
 		c := &capture{s: s, tx: tx, in: in, res: &res}
-		if err := c.run(ctx); err != nil {
+		if err := c.run(withTrustedRefs(ctx)); err != nil {
 			return err
 		}
 		if in.SubmissionID != 0 {
@@ -240,6 +240,9 @@ func (c *capture) matchLead(ctx context.Context) error {
 	incoming.ID = 0
 	if c.contact != nil {
 		incoming.ContactID = leadcycle.IDPtr(c.contact.ID)
+		if incoming.AccountID == nil {
+			incoming.AccountID = c.contact.AccountID
+		}
 	}
 	if slices.Contains(leadcycle.Sources, c.in.Source) {
 		incoming.Source = c.in.Source
@@ -328,6 +331,9 @@ func (c *capture) record(ctx context.Context) error {
 	i.ID = 0
 	i.ContactID = c.contact.ID
 	i.LeadID = c.res.LeadID
+	if i.AccountID == nil {
+		i.AccountID = c.contact.AccountID
+	}
 	if err := c.s.interactions.createTx(ctx, c.tx, &i); err != nil {
 		return err
 	}

@@ -21,6 +21,21 @@ type ref struct {
 	id    *leadcycle.ID
 }
 
+// foreignKeyed lists the tables that every reference to is also a foreign
+// key in the schema, so the database refuses a dangling one anyway.
+var foreignKeyed = map[string]bool{"contacts": true, "accounts": true, "leads": true}
+
+type trustedRefsKey struct{}
+
+// withTrustedRefs marks writes whose references to foreign-keyed tables were
+// read in the same transaction (a capture's own contact, lead and account):
+// the per-field existence checks are skipped, the foreign keys remain.
+func withTrustedRefs(ctx context.Context) context.Context {
+	return context.WithValue(ctx, trustedRefsKey{}, true)
+}
+
+func refsTrusted(ctx context.Context) bool { return ctx.Value(trustedRefsKey{}) != nil }
+
 // table maps one record type to its SQL table.
 type table[T leadcycle.Record] struct {
 	name       string // SQL table
@@ -116,8 +131,9 @@ func (r *repo[T]) check(ctx context.Context, tx *sql.Tx, v *T) error {
 	if r.t.refs == nil {
 		return nil
 	}
+	trusted := refsTrusted(ctx)
 	for _, f := range r.t.refs(v) {
-		if f.id == nil {
+		if f.id == nil || (trusted && foreignKeyed[f.table]) {
 			continue
 		}
 		var one int
