@@ -36,13 +36,11 @@ func (s *Store) Capture(ctx context.Context, in leadcycle.CaptureInput) (leadcyc
 	if err != nil {
 		return res, err
 	}
+	// Stitching runs after the commit: it has its own transaction, and a
+	// failure there must not undo an acknowledged capture.
 	if in.VisitorID != "" && res.ContactID != nil && !res.Repeated {
-		if st, ok := any(s).(interface {
-			StitchVisitor(context.Context, string, leadcycle.ID) (int, error)
-		}); ok {
-			if n, err := st.StitchVisitor(ctx, in.VisitorID, *res.ContactID); err == nil && n > 0 {
-				res.Explanation = append(res.Explanation, fmt.Sprintf("%d earlier page views of visitor %s attributed to contact %s", n, in.VisitorID, *res.ContactID))
-			}
+		if n, err := s.StitchVisitor(ctx, in.VisitorID, *res.ContactID); err == nil && n > 0 {
+			res.Explanation = append(res.Explanation, fmt.Sprintf("%d earlier page views of visitor %s attributed to contact %s", n, in.VisitorID, *res.ContactID))
 		}
 	}
 	return res, nil
@@ -220,15 +218,22 @@ func (c *capture) mergeContact(cur, in *leadcycle.Contact, ignoreEmpty bool) {
 	if in.AccountID != nil {
 		cur.AccountID = in.AccountID
 	}
-	if cur.Custom == nil {
-		cur.Custom = leadcycle.Custom{}
+	cur.Custom = mergeCustom(cur.Custom, in.Custom, ignoreEmpty)
+}
+
+// mergeCustom copies submitted custom values onto a matched record's; empty
+// strings are skipped when the strategy ignores empty values.
+func mergeCustom(cur, in leadcycle.Custom, ignoreEmpty bool) leadcycle.Custom {
+	if cur == nil {
+		cur = leadcycle.Custom{}
 	}
-	for k, v := range in.Custom {
+	for k, v := range in {
 		if s, ok := v.(string); ok && s == "" && ignoreEmpty {
 			continue
 		}
-		cur.Custom[k] = v
+		cur[k] = v
 	}
+	return cur
 }
 
 func (c *capture) matchLead(ctx context.Context) error {
@@ -311,15 +316,7 @@ func mergeLead(cur, in *leadcycle.Lead, ignoreEmpty bool) {
 	if cur.ContactID == nil && in.ContactID != nil {
 		cur.ContactID = in.ContactID
 	}
-	if cur.Custom == nil {
-		cur.Custom = leadcycle.Custom{}
-	}
-	for k, v := range in.Custom {
-		if s, ok := v.(string); ok && s == "" && ignoreEmpty {
-			continue
-		}
-		cur.Custom[k] = v
-	}
+	cur.Custom = mergeCustom(cur.Custom, in.Custom, ignoreEmpty)
 }
 
 func (c *capture) record(ctx context.Context) error {

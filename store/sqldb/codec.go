@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -103,5 +104,32 @@ func (c jsonCol) Scan(src any) error {
 		return nil
 	default:
 		return fmt.Errorf("json column: unexpected %T", src)
+	}
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// scanAll reads every row with scan and closes rows. The result is empty,
+// not nil, when there are no rows.
+func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// scanRecord scans a row of "id" followed by t's columns.
+func scanRecord[T leadcycle.Record](t *table[T]) func(scanner) (T, error) {
+	return func(row scanner) (T, error) {
+		var v T
+		err := row.Scan(t.dests(&v)...)
+		return v, err
 	}
 }

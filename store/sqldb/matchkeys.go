@@ -36,16 +36,7 @@ func queryStrategies(ctx context.Context, db *DB, q querier, kind string) ([]lea
 	if err != nil {
 		return nil, fmt.Errorf("load strategies: %w", err)
 	}
-	defer rows.Close()
-	var out []leadcycle.MatchingStrategy
-	for rows.Next() {
-		var m leadcycle.MatchingStrategy
-		if err := rows.Scan(strategyTable.dests(&m)...); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanRecord(strategyTable))
 }
 
 func customText(c leadcycle.Custom, name string) string {
@@ -224,33 +215,26 @@ func leadsOfContact(ctx context.Context, db *DB, tx *sql.Tx, contact leadcycle.I
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []leadcycle.Lead
-	for rows.Next() {
-		var l leadcycle.Lead
-		if err := rows.Scan(leadTable.dests(&l)...); err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanRecord(leadTable))
 }
 
 // keepLeadKeys refreshes the keys of a lead. A lead without a contact keeps
 // the keys its capture gave it for strategies that compare contact fields.
 func keepLeadKeys(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lead) error {
+	if old != nil && sameLeadKeyFields(old, l) {
+		return nil
+	}
 	strategies, err := loadStrategies(ctx, db, tx, leadcycle.StrategyLead)
 	if err != nil {
 		return err
 	}
-	if old != nil && sameLeadKeyFields(old, l) {
-		return nil
-	}
+	// Lead keys read only the email and phone of the lead's contact.
 	var contact *leadcycle.Contact
 	if l.ContactID != nil {
-		contact, err = newRepo(db, contactTable).get(ctx, tx, *l.ContactID, false)
+		contact = &leadcycle.Contact{}
+		err := db.QueryRowQ(ctx, tx, "SELECT email, phone FROM contacts WHERE id = ?", int64(*l.ContactID)).Scan(&contact.Email, &contact.Phone)
 		if err != nil {
-			return err
+			return fmt.Errorf("contact of lead: %w", err)
 		}
 	}
 	for i := range strategies {

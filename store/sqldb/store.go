@@ -94,7 +94,7 @@ type apiKeys struct{ db *DB }
 
 const apiKeyCols = "id, name, role, prefix, hash, created_at, last_used_at, revoked_at"
 
-func scanAPIKey(row interface{ Scan(...any) error }) (leadcycle.APIKey, error) {
+func scanAPIKey(row scanner) (leadcycle.APIKey, error) {
 	var k leadcycle.APIKey
 	err := row.Scan(idCol{&k.ID}, &k.Name, &k.Role, &k.Prefix, &k.Hash, timeCol{&k.CreatedAt}, nullTimeCol{&k.LastUsedAt}, nullTimeCol{&k.RevokedAt})
 	return k, err
@@ -137,16 +137,7 @@ func (a apiKeys) ListAPIKeys(ctx context.Context) ([]leadcycle.APIKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
-	defer rows.Close()
-	keys := []leadcycle.APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list api keys: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	return keys, rows.Err()
+	return scanAll(rows, scanAPIKey)
 }
 
 func (a apiKeys) RevokeAPIKey(ctx context.Context, id leadcycle.ID) error {

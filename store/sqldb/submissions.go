@@ -14,7 +14,7 @@ type submissions struct{ s *Store }
 
 const submissionCols = "id, form_id, key, submitted, visitor_id, ip, user_agent, status, attempts, last_error, result, received_at, processed_at"
 
-func scanSubmission(row interface{ Scan(...any) error }) (leadcycle.FormSubmission, error) {
+func scanSubmission(row scanner) (leadcycle.FormSubmission, error) {
 	var f leadcycle.FormSubmission
 	var result sql.NullString
 	err := row.Scan(idCol{&f.ID}, idCol{&f.FormID}, &f.Key, jsonCol{&f.Values}, &f.VisitorID, &f.IP, &f.UserAgent, &f.Status, &f.Attempts, &f.LastError,
@@ -62,20 +62,7 @@ func (x submissions) PendingSubmissions(ctx context.Context, before time.Time, l
 	if err != nil {
 		return nil, err
 	}
-	return collectSubmissions(rows)
-}
-
-func collectSubmissions(rows *sql.Rows) ([]leadcycle.FormSubmission, error) {
-	defer rows.Close()
-	out := []leadcycle.FormSubmission{}
-	for rows.Next() {
-		f, err := scanSubmission(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanSubmission)
 }
 
 func (x submissions) FinishSubmission(ctx context.Context, id leadcycle.ID, status string, result *leadcycle.CaptureResult, errMsg string) error {
@@ -97,14 +84,14 @@ func (x submissions) ListSubmissions(ctx context.Context, formID leadcycle.ID, l
 	if err != nil {
 		return nil, err
 	}
-	return collectSubmissions(rows)
+	return scanAll(rows, scanSubmission)
 }
 
 type registrations struct{ s *Store }
 
 const registrationCols = "id, event_id, contact_id, lead_id, status, registered_at, checked_in_at"
 
-func scanRegistration(row interface{ Scan(...any) error }) (leadcycle.Registration, error) {
+func scanRegistration(row scanner) (leadcycle.Registration, error) {
 	var r leadcycle.Registration
 	err := row.Scan(idCol{&r.ID}, idCol{&r.EventID}, idCol{&r.ContactID}, nullIDCol{&r.LeadID}, &r.Status, timeCol{&r.RegisteredAt}, nullTimeCol{&r.CheckedInAt})
 	return r, err
@@ -246,14 +233,5 @@ func (x registrations) Registrations(ctx context.Context, eventID leadcycle.ID) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := []leadcycle.Registration{}
-	for rows.Next() {
-		r, err := scanRegistration(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return scanAll(rows, scanRegistration)
 }

@@ -234,14 +234,5 @@ func loadSchema(ctx context.Context, db *DB, q querier, entity string) (leadcycl
 	if err != nil {
 		return nil, fmt.Errorf("load schema: %w", err)
 	}
-	defer rows.Close()
-	var s leadcycle.Schema
-	for rows.Next() {
-		var f leadcycle.FieldDef
-		if err := rows.Scan(fieldTable.dests(&f)...); err != nil {
-			return nil, fmt.Errorf("load schema: %w", err)
-		}
-		s = append(s, f)
-	}
-	return s, rows.Err()
+	return scanAll(rows, scanRecord(fieldTable))
 }
