@@ -282,7 +282,7 @@ func (s *Service) spool(sub *leadcycle.FormSubmission) error {
 		sub.ReceivedAt = time.Now().UTC()
 	}
 	b, err := json.Marshal(spooled{FormID: int64(sub.FormID), Key: sub.Key, Values: sub.Values, VisitorID: sub.VisitorID,
-		IP: sub.IP, UserAgent: sub.UserAgent, ReceivedAt: sub.ReceivedAt})
+		IP: sub.IP, UserAgent: sub.UserAgent, ReceivedAt: sub.ReceivedAt, Status: sub.Status})
 	if err != nil {
 		return err
 	}
@@ -313,6 +313,7 @@ type spooled struct {
 	IP         string            `json:"ip"`
 	UserAgent  string            `json:"user_agent"`
 	ReceivedAt time.Time         `json:"received_at"`
+	Status     string            `json:"status,omitempty"` // spam stays spam; empty is pending
 }
 
 // Run replays spooled submissions and retries pending ones every interval
@@ -346,7 +347,7 @@ func (s *Service) Retry(ctx context.Context) int {
 			continue
 		}
 		sub := leadcycle.FormSubmission{FormID: leadcycle.ID(sp.FormID), Key: sp.Key, Values: sp.Values, VisitorID: sp.VisitorID,
-			IP: sp.IP, UserAgent: sp.UserAgent, ReceivedAt: sp.ReceivedAt}
+			IP: sp.IP, UserAgent: sp.UserAgent, ReceivedAt: sp.ReceivedAt, Status: sp.Status}
 		if _, err := s.Store.Submissions().SaveSubmission(ctx, &sub); err != nil {
 			return n // the database is still unavailable
 		}

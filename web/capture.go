@@ -124,7 +124,7 @@ func (s *Server) formSubmit(w http.ResponseWriter, r *http.Request) {
 	if values[forms.HoneypotField] != "" {
 		// Bots get the same answer as people; the submission is kept as spam.
 		sub.Status, sub.Values = leadcycle.SubmissionSpam, values
-		if _, err := s.store.Submissions().SaveSubmission(r.Context(), sub); err != nil {
+		if _, err := s.forms.Submit(r.Context(), f, sub); err != nil {
 			logger(r.Context()).Warn("store spam submission", "error", err.Error())
 		}
 		s.formDone(w, r, f, forms.Outcome{Status: leadcycle.SubmissionProcessed}, wantsJSON)

@@ -232,6 +232,10 @@ func TestSubmissionsSurviveAnUnavailableDatabase(t *testing.T) {
 	if ts.count(t, "contacts") != 0 {
 		t.Fatal("contact created while the database refused submissions")
 	}
+	// A bot's submission during the outage is spooled too, and stays spam.
+	if r := ts.public(t, "/f/"+form, "application/json", `{"email": "bot@spam.example", "_lc_hp": "x"}`, nil); r.status != 200 {
+		t.Fatalf("honeypot during the outage: %d %s", r.status, r.body)
+	}
 	ts.flaky.fail.Store(false)
 	if n := ts.web.RetrySubmissions(context.Background()); n != 1 {
 		t.Fatalf("retry processed %d submissions, want 1: %s", n, ts.do(t, "GET", "/api/v1/forms/"+form+"/submissions", leadcycle.RoleAdmin, nil).body)
@@ -241,5 +245,13 @@ func TestSubmissionsSurviveAnUnavailableDatabase(t *testing.T) {
 	}
 	if n := ts.web.RetrySubmissions(context.Background()); n != 0 || ts.count(t, "contacts") != 1 {
 		t.Fatalf("second retry processed %d", n)
+	}
+	subs := ts.do(t, "GET", "/api/v1/forms/"+form+"/submissions", leadcycle.RoleAdmin, nil).json(t)["items"].([]any)
+	statuses := map[string]int{}
+	for _, s := range subs {
+		statuses[s.(map[string]any)["status"].(string)]++
+	}
+	if statuses["spam"] != 1 || statuses["processed"] != 1 || len(subs) != 2 {
+		t.Errorf("after the outage: %v", statuses)
 	}
 }
