@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
@@ -106,15 +105,8 @@ var readOnlyFields = map[string]bool{"id": true, "created_at": true, "updated_at
 
 type obj = map[string]any
 
-var (
-	openAPIOnce sync.Once
-	openAPIDoc  obj
-)
-
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
-	openAPIOnce.Do(func() { openAPIDoc = buildOpenAPI() })
-	doc := openAPIDoc
-	writeJSON(w, http.StatusOK, doc)
+	writeJSON(w, http.StatusOK, s.openAPIDoc())
 }
 
 func buildOpenAPI() obj {

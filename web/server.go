@@ -47,8 +47,10 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	keys     keyCache
-	forms    *forms.Service
-	public   *ipLimiter
+	// openAPIDoc builds the OpenAPI document on first use, once.
+	openAPIDoc func() map[string]any
+	forms      *forms.Service
+	public     *ipLimiter
 
 	// routes lists every registered route, for the OpenAPI test.
 	routes []Route
@@ -108,6 +110,7 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 		}, []string{"route"}),
 	}
 	s.registry.MustRegister(s.metrics.requests, s.metrics.latency)
+	s.openAPIDoc = sync.OnceValue(buildOpenAPI)
 	s.registerRoutes()
 	s.handler = s.observe(s.mux)
 	return s

@@ -24,9 +24,7 @@ func cmdAPIKey(ctx context.Context, args []string, stdout, stderr io.Writer, get
 }
 
 func apikeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("apikey create", "apikey create --name NAME --role ROLE [--data DIR | --database URL]", stderr)
-	var db dbFlags
-	db.register(fs, getenv)
+	fs, db := newDBFlagSet("apikey create", "apikey create --name NAME --role ROLE [--data DIR | --database URL]", stderr, getenv)
 	name := fs.String("name", "", "a name that says who or what uses the key (required)")
 	role := fs.String("role", "", "admin, marketer, telesales, sales, sales_manager or readonly (required)")
 	if err := parse(fs, args); err != nil {
@@ -53,9 +51,7 @@ func apikeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, 
 }
 
 func apikeyList(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("apikey list", "apikey list [--data DIR | --database URL]", stderr)
-	var db dbFlags
-	db.register(fs, getenv)
+	fs, db := newDBFlagSet("apikey list", "apikey list [--data DIR | --database URL]", stderr, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -88,9 +84,7 @@ func fmtTime(t *time.Time) string {
 }
 
 func apikeyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("apikey revoke", "apikey revoke [--data DIR | --database URL] ID", stderr)
-	var db dbFlags
-	db.register(fs, getenv)
+	fs, db := newDBFlagSet("apikey revoke", "apikey revoke [--data DIR | --database URL] ID", stderr, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

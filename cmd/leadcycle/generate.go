@@ -10,9 +10,7 @@ import (
 )
 
 func cmdGenerate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("generate", "generate --contacts N --interactions M [--seed S] [--data DIR | --database URL]", stderr)
-	var db dbFlags
-	db.register(fs, getenv)
+	fs, db := newDBFlagSet("generate", "generate --contacts N --interactions M [--seed S] [--data DIR | --database URL]", stderr, getenv)
 	contacts := fs.Int("contacts", 1000, "number of contacts to create (accounts, leads and more follow from it)")
 	interactions := fs.Int("interactions", 10000, "number of interactions to create")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed and sizes give the same data")

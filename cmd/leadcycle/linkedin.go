@@ -43,9 +43,7 @@ func newLinkedInService(store *sqldb.Store, stderr io.Writer, getenv env) (*link
 }
 
 func linkedinSync(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("linkedin sync", "linkedin sync [--connection ID] [--data DIR | --database URL]", stderr)
-	var db dbFlags
-	db.register(fs, getenv)
+	fs, db := newDBFlagSet("linkedin sync", "linkedin sync [--connection ID] [--data DIR | --database URL]", stderr, getenv)
 	connection := fs.String("connection", "", "id of the connection to sync (default: every enabled connection)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -121,9 +119,7 @@ func linkedinSync(ctx context.Context, args []string, stdout, stderr io.Writer, 
 }
 
 func linkedinConnections(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("linkedin connections", "linkedin connections [--data DIR | --database URL]", stderr)
-	var db dbFlags
-	db.register(fs, getenv)
+	fs, db := newDBFlagSet("linkedin connections", "linkedin connections [--data DIR | --database URL]", stderr, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

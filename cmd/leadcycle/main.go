@@ -142,6 +142,14 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return errUsage
 }
 
+// newDBFlagSet is newFlagSet with the flags that choose the database.
+func newDBFlagSet(name, synopsis string, stderr io.Writer, getenv env) (*flag.FlagSet, *dbFlags) {
+	fs := newFlagSet(name, synopsis, stderr)
+	db := &dbFlags{}
+	db.register(fs, getenv)
+	return fs, db
+}
+
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -153,9 +161,7 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("migrate", "migrate [--data DIR | --database URL]", stderr)
-	var db dbFlags
-	db.register(fs, getenv)
+	fs, db := newDBFlagSet("migrate", "migrate [--data DIR | --database URL]", stderr, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
 	}

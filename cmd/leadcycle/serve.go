@@ -20,9 +20,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv env) error {
-	fs := newFlagSet("serve", "serve [--addr HOST:PORT] [--data DIR | --database URL]", stderr)
-	var db dbFlags
-	db.register(fs, getenv)
+	fs, db := newDBFlagSet("serve", "serve [--addr HOST:PORT] [--data DIR | --database URL]", stderr, getenv)
 	defAddr := getenv("LEADCYCLE_ADDR")
 	if defAddr == "" {
 		defAddr = "127.0.0.1:8080"
