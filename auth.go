@@ -71,6 +71,10 @@ var policy = map[Permission][]string{
 	"events:read":                everyone,
 	"events:write":               {RoleMarketer, RoleTelesales, RoleSales, RoleSalesManager},
 	"events:delete":              {RoleMarketer},
+	"scoring-models:read":        everyone,
+	"scoring-models:write":       {RoleMarketer},
+	"scoring-models:delete":      {RoleMarketer},
+	"scoring-models:publish":     {RoleMarketer},
 	"tracking-sites:read":        {RoleMarketer},
 	"linkedin-connections:read":  {RoleMarketer}, // delete is admin-only
 	"linkedin-connections:write": {RoleMarketer},

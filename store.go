@@ -7,7 +7,7 @@ import (
 
 // Record is the constraint satisfied by every record type kept in a Repo.
 type Record interface {
-	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite
+	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel
 }
 
 // Repo stores one kind of record.
@@ -151,6 +151,10 @@ var ListSpecs = map[string]ListSpec{
 		Filters: append([]FilterSpec{eq("mode", KindString, FormModes...), eq("active", KindBool)}, timeFilters()...),
 		Sorts:   []string{"created_at", "updated_at", "name"},
 	},
+	"scoring-models": {
+		Filters: append([]FilterSpec{eq("key", KindString), eq("status", KindString, ModelDraft, ModelLive, ModelStopped), eq("target", KindString, ScoringTargets...)}, timeFilters()...),
+		Sorts:   []string{"created_at", "updated_at", "name"},
+	},
 	"events": {
 		Filters: append([]FilterSpec{eq("registration_open", KindBool),
 			{Param: "starts_since", Column: "starts_at", Op: OpGTE, Kind: KindTime, Doc: "starting at or after this RFC 3339 time"}}, timeFilters()...),
@@ -214,6 +218,11 @@ type Store interface {
 	Events() Repo[Event]
 	Submissions() SubmissionStore
 	Registrations() RegistrationStore
+	ScoringModels() Repo[ScoringModel]
+	Scoring() ScoringStore
+	// AddInteractions stores a batch of interactions in one transaction: all
+	// of them or, on the first invalid one, none (the error names it).
+	AddInteractions(ctx context.Context, items []Interaction) error
 	Capturer
 	TrackingStore
 	// Schema returns the custom field definitions of an entity.
