@@ -45,3 +45,10 @@ func (c *FixedClock) Advance(d time.Duration) {
 	c.t = now.Add(d)
 	c.mu.Unlock()
 }
+
+// Set moves the clock to t.
+func (c *FixedClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t.UTC().Truncate(time.Microsecond)
+	c.mu.Unlock()
+}

@@ -375,6 +375,11 @@ type LeadScoreDetail struct {
 	ModelName    string             `json:"model_name"`
 	ModelVersion int                `json:"model_version"`
 	ModelStatus  string             `json:"model_status"`
+	// Applies and Scorable are false only in previews: the model's
+	// applies_to does not hold for the lead, or the lead lacks the parent
+	// contact or account the model's target needs.
+	Applies  bool `json:"applies"`
+	Scorable bool `json:"scorable"`
 	Score        int64              `json:"score"`
 	Grade        string             `json:"grade"`
 	Rules        []RuleContribution `json:"rules"`
@@ -430,6 +435,9 @@ type ScoringStore interface {
 	Stop(ctx context.Context, id ID, keepScores bool) (*ScoringModel, error)
 	// LeadScores returns every model's score of a lead with explanations.
 	LeadScores(ctx context.Context, leadID ID) ([]LeadScoreDetail, error)
+	// PreviewScore evaluates a model (of any status) for one lead now,
+	// without storing anything.
+	PreviewScore(ctx context.Context, modelID, leadID ID) (LeadScoreDetail, error)
 	// ScoreHistory returns the ledger of a lead, newest first.
 	ScoreHistory(ctx context.Context, leadID ID, q ListQuery) (Page[ScoreChange], error)
 	// UnscorableLeads lists the leads a model applies to but cannot score
@@ -437,6 +445,11 @@ type ScoringStore interface {
 	UnscorableLeads(ctx context.Context, modelID ID, q ListQuery) (Page[Lead], error)
 	// LeadEvents lists outbox events after the given id, oldest first.
 	LeadEvents(ctx context.Context, afterID ID, limit int) ([]LeadEvent, error)
+	// ProcessDue rescores up to max leads that are due (after interactions,
+	// record changes or window expiries) and advances running rescore jobs;
+	// it returns how many leads it looked at. Safe to call from several
+	// processes at once.
+	ProcessDue(ctx context.Context, max int) (int, error)
 }
 
 // Slugify makes a key from a name: lower-case ASCII letters and digits with

@@ -11,10 +11,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/forms"
+	"github.com/leadcycle/leadcycle/scoring"
 )
 
 // publicBodyLimit bounds form and registration bodies.
@@ -37,8 +39,14 @@ func (s *Server) registerCapture() {
 	s.handle("POST", "/e/{id}/register", "", s.public.limit(s.eventRegister))
 }
 
-// RunWorkers processes pending and spooled form submissions until ctx ends.
-func (s *Server) RunWorkers(ctx context.Context) { s.forms.Run(ctx, 5*time.Second) }
+// RunWorkers processes pending and spooled form submissions and keeps scores
+// current until ctx ends.
+func (s *Server) RunWorkers(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.forms.Run(ctx, 5*time.Second) })
+	wg.Go(func() { (&scoring.Worker{Store: s.store.Scoring(), Logger: s.log}).Run(ctx) })
+	wg.Wait()
+}
 
 // RetrySubmissions makes one pass over pending and spooled submissions.
 func (s *Server) RetrySubmissions(ctx context.Context) int { return s.forms.Retry(ctx) }

@@ -101,6 +101,8 @@ var enums = map[string][]string{
 	"Field.entity":             leadcycle.CustomEntities,
 }
 
+// readOnlyFields are the fields clients may not set, by JSON name in every
+// schema or by schema and JSON name ("ScoringModel.status").
 var readOnlyFields = map[string]bool{"id": true, "created_at": true, "updated_at": true, "scores": true, "closed_at": true, "completed_at": true}
 
 type obj = map[string]any
@@ -329,7 +331,7 @@ func reflectSchema(name string, t reflect.Type, schemas obj) obj {
 		if e, ok := enums[name+"."+tag]; ok {
 			p["enum"] = e
 		}
-		if readOnlyFields[tag] {
+		if readOnlyFields[tag] || readOnlyFields[name+"."+tag] {
 			p["readOnly"] = true
 		}
 		props[tag] = p

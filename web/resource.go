@@ -29,6 +29,8 @@ type resource[T leadcycle.Record] struct {
 	appendOnly bool
 	// adjustPatch, if set, rewrites a PATCH body before it is merged.
 	adjustPatch func(patch map[string]json.RawMessage)
+	// patch, if set, serves PATCH in place of the plain merge patch.
+	patch func(res resource[T], s *Server, w http.ResponseWriter, r *http.Request)
 }
 
 // adjustLeadPatch keeps status and status reason together: a patch that sets
@@ -54,7 +56,11 @@ func register[T leadcycle.Record](s *Server, res resource[T]) {
 	s.handle("POST", base, leadcycle.Perm(res.name, leadcycle.ActionWrite), func(w http.ResponseWriter, r *http.Request) { res.create(s, w, r) })
 	s.handle("GET", base+"/{id}", leadcycle.Perm(res.name, leadcycle.ActionRead), res.get)
 	if !res.appendOnly {
-		s.handle("PATCH", base+"/{id}", leadcycle.Perm(res.name, leadcycle.ActionWrite), func(w http.ResponseWriter, r *http.Request) { res.update(s, w, r) })
+		update := res.update
+		if res.patch != nil {
+			update = func(s *Server, w http.ResponseWriter, r *http.Request) { res.patch(res, s, w, r) }
+		}
+		s.handle("PATCH", base+"/{id}", leadcycle.Perm(res.name, leadcycle.ActionWrite), func(w http.ResponseWriter, r *http.Request) { update(s, w, r) })
 	}
 	s.handle("DELETE", base+"/{id}", leadcycle.Perm(res.name, leadcycle.ActionDelete), res.delete)
 }
@@ -125,7 +131,19 @@ func (res resource[T]) update(s *Server, w http.ResponseWriter, r *http.Request)
 	if res.adjustPatch != nil {
 		res.adjustPatch(patch)
 	}
-	v, err := res.repo().Update(r.Context(), id, func(cur *T) error {
+	v, err := res.repo().Update(r.Context(), id, applyPatch[T](patch, res.singular()))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// applyPatch returns a function that applies a JSON merge patch to a record:
+// the record is turned into JSON, merged and decoded again, so every error
+// names its field.
+func applyPatch[T any](patch map[string]json.RawMessage, entity string) func(cur *T) error {
+	return func(cur *T) error {
 		doc, err := toObject(cur)
 		if err != nil {
 			return err
@@ -139,17 +157,12 @@ func (res resource[T]) update(s *Server, w http.ResponseWriter, r *http.Request)
 			}
 		}
 		var next T
-		if err := decodeFields(doc, &next, res.singular()); err != nil {
+		if err := decodeFields(doc, &next, entity); err != nil {
 			return err
 		}
 		*cur = next
 		return nil
-	})
-	if err != nil {
-		writeError(w, r, err)
-		return
 	}
-	writeJSON(w, http.StatusOK, v)
 }
 
 func (res resource[T]) delete(w http.ResponseWriter, r *http.Request) {
@@ -180,6 +193,16 @@ func (res resource[T]) checkWritable(fields map[string]json.RawMessage) error {
 
 // readObject reads a JSON object body of at most the server's size limit.
 func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	return s.readBody(w, r, false)
+}
+
+// readOptionalObject is readObject for routes whose body may be left out; an
+// empty body gives an empty object.
+func (s *Server) readOptionalObject(w http.ResponseWriter, r *http.Request) (map[string]json.RawMessage, error) {
+	return s.readBody(w, r, true)
+}
+
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, optional bool) (map[string]json.RawMessage, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -195,6 +218,9 @@ func (s *Server) readObject(w http.ResponseWriter, r *http.Request) (map[string]
 		return nil, leadcycle.Errorf(leadcycle.EMalformed, "could not read the request body")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
+		if optional {
+			return map[string]json.RawMessage{}, nil
+		}
 		return nil, leadcycle.Errorf(leadcycle.EMalformed, "the request body is empty; send a JSON object")
 	}
 	var fields map[string]json.RawMessage
@@ -223,17 +249,92 @@ func malformed(err error) error {
 // decodeFields decodes each top-level field into v separately, so every
 // error names its field; unknown fields and wrong types are all reported.
 func decodeFields(fields map[string]json.RawMessage, v any, entity string) error {
+	errs := decodeFieldsAt(fields, v, entity, "")
+	if len(errs) > 0 {
+		return &leadcycle.Error{Code: leadcycle.EMalformed, Message: errs[0].Field + ": " + errs[0].Message, Fields: errs}
+	}
+	return nil
+}
+
+// decodeFieldsAt decodes fields into v (a pointer to a struct) one at a time.
+// Errors inside nested objects and arrays are located by decoding their
+// parts separately, so that they name the whole path, e.g.
+// rules[2].behaviors[0].count; prefix starts every name.
+func decodeFieldsAt(fields map[string]json.RawMessage, v any, entity, prefix string) []leadcycle.FieldError {
 	var errs []leadcycle.FieldError
 	for _, k := range sortedKeys(fields) {
 		one, _ := json.Marshal(map[string]json.RawMessage{k: fields[k]})
 		dec := json.NewDecoder(bytes.NewReader(one))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(v); err != nil {
-			errs = append(errs, fieldDecodeError(k, entity, err))
+		err := dec.Decode(v)
+		if err == nil {
+			continue
 		}
+		if inner := locateDecodeErrors(fields[k], jsonFieldType(reflect.TypeOf(v), k), prefix+k); len(inner) > 0 {
+			errs = append(errs, inner...)
+			continue
+		}
+		fe := fieldDecodeError(k, entity, err)
+		fe.Field = prefix + fe.Field
+		errs = append(errs, fe)
 	}
-	if len(errs) > 0 {
-		return &leadcycle.Error{Code: leadcycle.EMalformed, Message: errs[0].Field + ": " + errs[0].Message, Fields: errs}
+	return errs
+}
+
+var jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// locateDecodeErrors decodes the parts of a nested object or array of type t
+// separately and returns their errors, named from path; nil when raw is not
+// a nested object or array of t (the caller then reports the error itself).
+func locateDecodeErrors(raw json.RawMessage, t reflect.Type, path string) []leadcycle.FieldError {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || reflect.PointerTo(t).Implements(jsonUnmarshaler) {
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil || fields == nil {
+			return nil
+		}
+		return decodeFieldsAt(fields, reflect.New(t).Interface(), "", path+".")
+	case reflect.Slice:
+		var items []json.RawMessage
+		if json.Unmarshal(raw, &items) != nil {
+			return nil
+		}
+		var errs []leadcycle.FieldError
+		for i, item := range items {
+			at := fmt.Sprintf("%s[%d]", path, i)
+			if inner := locateDecodeErrors(item, t.Elem(), at); len(inner) > 0 {
+				errs = append(errs, inner...)
+				continue
+			}
+			if err := json.Unmarshal(item, reflect.New(t.Elem()).Interface()); err != nil {
+				errs = append(errs, fieldDecodeError(at, "", err))
+			}
+		}
+		return errs
+	}
+	return nil
+}
+
+// jsonFieldType returns the type of the field of struct type t (or pointer
+// to it) whose JSON name is name, or nil.
+func jsonFieldType(t reflect.Type, name string) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if strings.Split(f.Tag.Get("json"), ",")[0] == name {
+			return f.Type
+		}
 	}
 	return nil
 }
@@ -252,8 +353,11 @@ func fieldDecodeError(key, entity string, err error) leadcycle.FieldError {
 		return leadcycle.FieldError{Field: key, Message: "must be an RFC 3339 time such as 2026-05-01T09:30:00Z"}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		if name == key {
+		if name == key && entity != "" {
 			return leadcycle.FieldError{Field: key, Message: "is not a field of " + entity}
+		}
+		if name == key {
+			return leadcycle.FieldError{Field: key, Message: "is not a known field"}
 		}
 		return leadcycle.FieldError{Field: key + "." + name, Message: "is not a known field"}
 	default:

@@ -148,9 +148,14 @@ func (s *Server) registerRoutes() {
 	s.registerCapture()
 	s.registerTracking()
 	s.registerLinkedIn()
+	s.registerScoring()
 
 	s.handleUnmatched()
 }
+
+// deniableMethods are the methods answered with 405 on a known path that
+// does not take them; other methods get 404.
+var deniableMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 // handleUnmatched answers unknown paths with 404 and known paths with a wrong
 // method with 405, both as problem documents.
@@ -170,10 +175,18 @@ func (s *Server) handleUnmatched() {
 			allow = append(allow, "HEAD")
 		}
 		sort.Strings(allow)
-		s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+		methodDenied := func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
 			writeError(w, r, leadcycle.Errorf(leadcycle.EMethod, "method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allow, ", ")))
-		})
+		}
+		// One pattern per method: a pattern for every method would conflict
+		// with the routes of a sibling path (POST /interactions/batch and
+		// GET /interactions/{id}).
+		for _, m := range deniableMethods {
+			if !slices.Contains(allow, m) {
+				s.mux.HandleFunc(m+" "+p, methodDenied)
+			}
+		}
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, leadcycle.Errorf(leadcycle.ENotFound, "no such path: %s", r.URL.Path))

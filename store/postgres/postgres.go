@@ -32,6 +32,9 @@ var Dialect = sqldb.Dialect{
 	},
 	JSONRemoveKey: func(col string) string { return "(" + col + " - ?::text)" },
 	JSONHasKey:    func(col string) string { return "jsonb_exists(" + col + ", ?::text)" },
+	InIDs:         func(col string) string { return col + " = ANY(?::bigint[])" },
+	IDsArg:        func(ids []int64) any { return ids },
+	SkipLocked:    " FOR UPDATE SKIP LOCKED",
 	LockKey: func(ctx context.Context, tx *sql.Tx, key string) error {
 		_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 		return err

@@ -39,6 +39,14 @@ type Dialect struct {
 	// transactions capturing the same identity run one after the other. Nil
 	// when the database has a single writer anyway (SQLite).
 	LockKey func(ctx context.Context, tx *sql.Tx, key string) error
+	// InIDs returns a condition true when column is one of the ids given as
+	// the one placeholder, bound with IDsArg; one statement serves any number
+	// of ids.
+	InIDs  func(column string) string
+	IDsArg func(ids []int64) any
+	// SkipLocked is appended to a locking SELECT whose rows another
+	// transaction may take instead.
+	SkipLocked string
 	// LockMigrations serialises migrations across processes, if needed.
 	LockMigrations func(ctx context.Context, tx *sql.Tx) error
 }

@@ -53,6 +53,9 @@ type table[T leadcycle.Record] struct {
 	// nullableSorts are sort columns that may be NULL; they sort last.
 	nullableSorts []string
 
+	// validate checks a prepared record with access to the transaction (for
+	// checks that need other tables, such as the custom field schema).
+	validate     func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
 	beforeInsert func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
 	beforeUpdate func(old, v *T) error
 	beforeDelete func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
@@ -60,6 +63,9 @@ type table[T leadcycle.Record] struct {
 	// keys are kept here); afterDelete after a delete.
 	afterWrite  func(ctx context.Context, db *DB, tx *sql.Tx, old, v *T) error // old is nil on insert
 	afterDelete func(ctx context.Context, db *DB, tx *sql.Tx, id leadcycle.ID) error
+	// load fills derived, read-only fields (a lead's scores) of records read
+	// by Get and List.
+	load func(ctx context.Context, db *DB, q querier, items []*T) error
 }
 
 // repo implements leadcycle.Repo for one table.
@@ -113,7 +119,11 @@ func (r *repo[T]) get(ctx context.Context, q querier, id leadcycle.ID, lock bool
 
 // Get implements leadcycle.Repo.
 func (r *repo[T]) Get(ctx context.Context, id leadcycle.ID) (*T, error) {
-	return r.get(ctx, r.db.R, id, false)
+	v, err := r.get(ctx, r.db.R, id, false)
+	if err != nil || r.t.load == nil {
+		return v, err
+	}
+	return v, r.t.load(ctx, r.db, r.db.R, []*T{v})
 }
 
 // check validates custom values against the schema and that every reference
@@ -160,6 +170,11 @@ func (r *repo[T]) createTx(ctx context.Context, tx *sql.Tx, v *T) error {
 	}
 	if err := r.check(ctx, tx, v); err != nil {
 		return err
+	}
+	if r.t.validate != nil {
+		if err := r.t.validate(ctx, r.db, tx, v); err != nil {
+			return err
+		}
 	}
 	if r.t.beforeInsert != nil {
 		if err := r.t.beforeInsert(ctx, r.db, tx, v); err != nil {
@@ -216,6 +231,11 @@ func (r *repo[T]) updateTx(ctx context.Context, tx *sql.Tx, id leadcycle.ID, fn 
 	}
 	if err := r.check(ctx, tx, cur); err != nil {
 		return nil, err
+	}
+	if r.t.validate != nil {
+		if err := r.t.validate(ctx, r.db, tx, cur); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := r.db.ExecQ(ctx, tx, r.updateSQL, append(r.t.values(cur), int64(id))...); err != nil {
 		return nil, r.writeErr(err)
@@ -423,6 +443,15 @@ func (r *repo[T]) List(ctx context.Context, q leadcycle.ListQuery) (leadcycle.Pa
 	}
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("list %s: %w", r.t.name, err)
+	}
+	if r.t.load != nil && len(page.Items) > 0 {
+		ptrs := make([]*T, len(page.Items))
+		for i := range page.Items {
+			ptrs[i] = &page.Items[i]
+		}
+		if err := r.t.load(ctx, r.db, r.db.R, ptrs); err != nil {
+			return page, err
+		}
 	}
 	return page, nil
 }

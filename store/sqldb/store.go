@@ -24,6 +24,11 @@ type Store struct {
 	forms         *repo[leadcycle.Form]
 	events        *repo[leadcycle.Event]
 	trackingSites *repo[leadcycle.TrackingSite]
+	scoringModels *repo[leadcycle.ScoringModel]
+
+	models modelCache
+	leases leaseMap
+	lag    lagStats
 }
 
 var _ leadcycle.Store = (*Store)(nil)
@@ -43,8 +48,14 @@ func NewStore(db *DB) *Store {
 		forms:         newRepo(db, formTable),
 		events:        newRepo(db, eventTable),
 		trackingSites: newRepo(db, trackingSiteTable),
+		scoringModels: newRepo(db, scoringModelTable),
 	}
 }
+
+// Sibling returns another Store on the same database with its own in-process
+// state, as a second node would have; tests use it to check that two nodes
+// never do the same work twice.
+func (s *Store) Sibling() leadcycle.Store { return NewStore(s.DB) }
 
 // Contacts implements leadcycle.Store.
 func (s *Store) Contacts() leadcycle.Repo[leadcycle.Contact] { return s.contacts }

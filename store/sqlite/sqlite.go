@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/store/sqldb"
@@ -35,6 +36,21 @@ var Dialect = sqldb.Dialect{
 	},
 	JSONRemoveKey: func(col string) string { return "json_remove(" + col + ", '$.' || ?)" },
 	JSONHasKey:    func(col string) string { return "json_type(" + col + ", '$.' || ?) IS NOT NULL" },
+	InIDs:         func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
+	IDsArg:        idsJSON,
+}
+
+// idsJSON renders ids as a JSON array for json_each.
+func idsJSON(ids []int64) any {
+	b := make([]byte, 0, 2+len(ids)*8)
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']'))
 }
 
 // dsn builds a modernc.org/sqlite DSN. WAL lets readers run beside the writer;

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"linkedin", linkedinTests},
 		{"capture", captureTests},
 		{"tracking", trackingTests},
+		{"scoring", scoringTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,105 @@
+package sqldb
+
+import (
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+)
+
+// leaseMap remembers the rescore job leases this process holds.
+type leaseMap struct {
+	mu sync.Mutex
+	m  map[leadcycle.ID]int64
+}
+
+func (l *leaseMap) Load(id leadcycle.ID) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m[id]
+}
+
+func (l *leaseMap) Store(id leadcycle.ID, lease int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[leadcycle.ID]int64{}
+	}
+	l.m[id] = lease
+}
+
+// lagBuckets are the upper bounds of the scoring lag histogram.
+var lagBuckets = []time.Duration{
+	time.Millisecond, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond,
+	50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 500 * time.Millisecond,
+	750 * time.Millisecond, time.Second, 1500 * time.Millisecond, 2 * time.Second, 5 * time.Second, 10 * time.Second, time.Minute,
+}
+
+// lagStats is a histogram of the time from enqueueing a lead to writing its
+// new scores.
+type lagStats struct {
+	mu     sync.Mutex
+	counts [18]int64
+	total  int64
+	max    time.Duration
+}
+
+func (s *Store) observeLag(d time.Duration) {
+	l := &s.lag
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	i := len(lagBuckets)
+	for j, b := range lagBuckets {
+		if d <= b {
+			i = j
+			break
+		}
+	}
+	l.counts[i]++
+	l.total++
+	l.max = max(l.max, d)
+}
+
+// ScoringLag reports how long leads waited from the change that enqueued them
+// to their new scores being written, since the last reset: the number of
+// leads, the 50th and 99th percentiles (bucket upper bounds) and the maximum.
+func (s *Store) ScoringLag(reset bool) (n int64, p50, p99, worst time.Duration) {
+	l := &s.lag
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, worst = l.total, l.max
+	p50, p99 = l.quantile(0.50), l.quantile(0.99)
+	if reset {
+		l.counts, l.total, l.max = [18]int64{}, 0, 0
+	}
+	return n, p50, p99, worst
+}
+
+func (l *lagStats) quantile(q float64) time.Duration {
+	if l.total == 0 {
+		return 0
+	}
+	want := int64(q*float64(l.total) + 0.5)
+	var seen int64
+	for i, c := range l.counts {
+		seen += c
+		if seen >= want && c > 0 {
+			if i == len(lagBuckets) {
+				return l.max
+			}
+			return lagBuckets[i]
+		}
+	}
+	return l.max
+}
+
+// compactJSON renders a stored explanation the way rulesJSON does, so that
+// PostgreSQL's reformatted JSONB compares equal.
+func compactJSON(b []byte) string {
+	var rules []leadcycle.RuleContribution
+	if err := json.Unmarshal(b, &rules); err != nil {
+		return string(b)
+	}
+	return rulesJSON(rules)
+}

@@ -1,0 +1,413 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+)
+
+const day = 24 * time.Hour
+
+// MustDrainScoring runs the scorer until nothing is due, or fails the test.
+func MustDrainScoring(tb testing.TB, ctx context.Context, s leadcycle.Store) {
+	tb.Helper()
+	for range 1000 {
+		n, err := s.Scoring().ProcessDue(ctx, 500)
+		if err != nil {
+			tb.Fatalf("process scoring: %v", err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+	tb.Fatal("the scorer still had work after 1000 rounds")
+}
+
+// MustPublishModel creates a scoring model, publishes it and runs the scorer
+// until its rescore is done.
+func MustPublishModel(tb testing.TB, ctx context.Context, s leadcycle.Store, m *leadcycle.ScoringModel) *leadcycle.ScoringModel {
+	tb.Helper()
+	MustCreate(tb, ctx, s.ScoringModels(), m)
+	if _, err := s.Scoring().Publish(ctx, m.ID); err != nil {
+		tb.Fatalf("publish model %s: %v", m.Name, err)
+	}
+	MustDrainScoring(tb, ctx, s)
+	return MustGet(tb, ctx, s.ScoringModels(), m.ID)
+}
+
+// scoreOf returns a lead's score under a model, or nil when it has none.
+func scoreOf(tb testing.TB, ctx context.Context, s leadcycle.Store, lead, model leadcycle.ID) *leadcycle.LeadScoreDetail {
+	tb.Helper()
+	scores, err := s.Scoring().LeadScores(ctx, lead)
+	if err != nil {
+		tb.Fatalf("lead %s scores: %v", lead, err)
+	}
+	for i := range scores {
+		if scores[i].ModelID == model {
+			return &scores[i]
+		}
+	}
+	return nil
+}
+
+func wantScore(tb testing.TB, ctx context.Context, s leadcycle.Store, lead, model leadcycle.ID, score int64, grade string) {
+	tb.Helper()
+	got := scoreOf(tb, ctx, s, lead, model)
+	if got == nil {
+		tb.Errorf("lead %s has no score under model %s, want %d", lead, model, score)
+		return
+	}
+	if got.Score != score || got.Grade != grade {
+		tb.Errorf("lead %s model %s: score %d grade %q, want %d %q (rules %+v)", lead, model, got.Score, got.Grade, score, grade, got.Rules)
+	}
+}
+
+// fitModel is a contact-based model with demographic, firmographic and
+// behavioural rules:
+//
+//	Director +20, Retail +15, Big budget +10, each email opened in 30 days +5,
+//	a pricing page view in 7 days +25, no email opened in 60 days −10.
+//	Grades A ≥ 60, B 30–59, C ≤ 29; sales ready at 70.
+func fitModel() *leadcycle.ScoringModel {
+	return &leadcycle.ScoringModel{
+		Name: "Fit", Key: "fit",
+		Rules: []leadcycle.ScoringRule{
+			{Name: "Director", Points: 20, Conditions: []string{`contact.job_title contains "Director"`}},
+			{Name: "Retail", Points: 15, Conditions: []string{`account.industry == "Retail"`}},
+			{Name: "Big budget", Points: 10, Conditions: []string{`contact.custom.budget >= 10000`}},
+			{Name: "Opened emails", Points: 5, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime, WindowDays: ptr(30)}}},
+			{Name: "Pricing page", Points: 25, Behaviors: []leadcycle.Behavior{{Type: "page_view", Where: `url contains "/pricing"`, Frequency: leadcycle.FrequencyAtLeastOnce, WindowDays: ptr(7)}}},
+			{Name: "Silent", Points: -10, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyNone, WindowDays: ptr(60)}}},
+		},
+		Grades:              []leadcycle.Grade{{Name: "A", Min: ptr[int64](60)}, {Name: "B", Min: ptr[int64](30), Max: ptr[int64](59)}, {Name: "C", Max: ptr[int64](29)}},
+		SalesReadyThreshold: ptr[int64](70),
+	}
+}
+
+// scoringFixture holds the records of the scoring tests.
+type scoringFixture struct {
+	acme                 *leadcycle.Account
+	ana, bo, cy          *leadcycle.Contact
+	anaLead, boLead      *leadcycle.Lead
+	orphanLead, acmeLead *leadcycle.Lead
+}
+
+// newScoringFixture creates: account Acme (Retail); Ana, a director at Acme
+// with a budget of 20000; Bo, an engineer without an account; Cy at Acme.
+// Ana opened emails 1, 10 and 40 days ago, saw /pricing 2 days ago and /blog
+// 1 day ago; Cy opened an email 3 days ago. Leads: Ana's, Bo's, one with no
+// parent and one of Acme alone.
+func newScoringFixture(t *testing.T, e *env) *scoringFixture {
+	MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "contact", Name: "budget", Type: leadcycle.FieldNumber})
+	f := &scoringFixture{}
+	f.acme = MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme", Industry: "Retail"})
+	f.ana = MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{FirstName: "Ana", Email: "ana@acme.example", JobTitle: "Marketing Director", AccountID: &f.acme.ID, Custom: leadcycle.Custom{"budget": 20000.0}})
+	f.bo = MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{FirstName: "Bo", Email: "bo@example.org", JobTitle: "Engineer"})
+	f.cy = MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{FirstName: "Cy", Email: "cy@acme.example", AccountID: &f.acme.ID})
+	f.anaLead = MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Ana", ContactID: &f.ana.ID})
+	f.boLead = MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Bo", ContactID: &f.bo.ID})
+	f.orphanLead = MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Nobody"})
+	f.acmeLead = MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Acme", AccountID: &f.acme.ID})
+	now := e.clock.Now()
+	for _, i := range []leadcycle.Interaction{
+		{Type: "email_opened", ContactID: f.ana.ID, OccurredAt: now.Add(-1 * day)},
+		{Type: "email_opened", ContactID: f.ana.ID, OccurredAt: now.Add(-10 * day)},
+		{Type: "email_opened", ContactID: f.ana.ID, OccurredAt: now.Add(-40 * day)},
+		{Type: "page_view", ContactID: f.ana.ID, OccurredAt: now.Add(-2 * day), Properties: map[string]any{"url": "https://acme.example/pricing"}},
+		{Type: "page_view", ContactID: f.ana.ID, OccurredAt: now.Add(-1 * day), Properties: map[string]any{"url": "https://acme.example/blog"}},
+		{Type: "email_opened", ContactID: f.cy.ID, OccurredAt: now.Add(-3 * day)},
+	} {
+		MustCreateInteraction(t, e.ctx, e.s, &i)
+	}
+	return f
+}
+
+var scoringTests = []test{
+	{"model_validation", func(t *testing.T, e *env) {
+		// The custom field budget is not declared yet.
+		wantErr(t, e.s.ScoringModels().Create(e.ctx, fitModel()), leadcycle.EInvalid, "rules[2].conditions[0]")
+		MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "contact", Name: "budget", Type: leadcycle.FieldNumber})
+		MustCreate(t, e.ctx, e.s.ScoringModels(), fitModel())
+		bad := fitModel()
+		bad.Key = "bad"
+		bad.Rules[0].Conditions = []string{`contact.titel == "x"`}
+		bad.Rules[3].Behaviors[0].WindowDays = ptr(-3)
+		bad.Grades[1].Min = ptr[int64](50) // B 50–65 overlaps A ≥ 60
+		bad.Grades[1].Max = ptr[int64](65)
+		err := e.s.ScoringModels().Create(e.ctx, bad)
+		wantErr(t, err, leadcycle.EInvalid, "rules[0].conditions[0]", "rules[3].behaviors[0].window_days", "grades[0]")
+		typed := fitModel()
+		typed.Key = "typed"
+		typed.Rules[2].Conditions = []string{`contact.email > 5`}
+		wantErr(t, e.s.ScoringModels().Create(e.ctx, typed), leadcycle.EInvalid, "rules[2].conditions[0]")
+		// A second draft of the same key is a conflict.
+		wantErr(t, e.s.ScoringModels().Create(e.ctx, fitModel()), leadcycle.EConflict)
+	}},
+	{"scores_reproduce_hand_computation", func(t *testing.T, e *env) {
+		f := newScoringFixture(t, e)
+		m := MustPublishModel(t, e.ctx, e.s, fitModel())
+		if m.Status != leadcycle.ModelLive || m.Rescore.State != leadcycle.RescoreDone || m.Rescore.Done != 4 || m.Rescore.Scored != 2 || m.Rescore.Unscorable != 2 {
+			t.Errorf("model after publish: status %s rescore %+v, want live, done 4, scored 2, unscorable 2", m.Status, m.Rescore)
+		}
+		// Ana: 20 + 15 + 10 + 2×5 (two opens in 30 days) + 25 = 80; she opened
+		// emails in 60 days, so Silent does not hold.
+		wantScore(t, e.ctx, e.s, f.anaLead.ID, m.ID, 80, "A")
+		// Bo: only Silent holds: −10.
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, -10, "C")
+		if s := scoreOf(t, e.ctx, e.s, f.orphanLead.ID, m.ID); s != nil {
+			t.Errorf("a lead without parent got a score: %+v", s)
+		}
+		got := MustGet(t, e.ctx, e.s.Leads(), f.anaLead.ID)
+		diff(t, "lead scores", []leadcycle.LeadScore{{ModelID: m.ID, Score: 80, Grade: "A"}}, got.Scores)
+		if !got.SalesReady {
+			t.Error("Ana's lead reached 80 ≥ 70 but is not sales ready")
+		}
+		detail := scoreOf(t, e.ctx, e.s, f.anaLead.ID, m.ID)
+		want := map[string]int64{"Director": 20, "Retail": 15, "Big budget": 10, "Opened emails": 10, "Pricing page": 25}
+		for _, r := range detail.Rules {
+			if want[r.Rule] != r.Points {
+				t.Errorf("rule %s added %d, want %d", r.Rule, r.Points, want[r.Rule])
+			}
+			if r.Rule == "Opened emails" && (r.Matches != 2 || len(r.InteractionIDs) != 2) {
+				t.Errorf("Opened emails explanation: %+v, want 2 matching interactions", r)
+			}
+			delete(want, r.Rule)
+		}
+		if len(want) > 0 {
+			t.Errorf("rules missing from the explanation: %v", want)
+		}
+		unscorable, err := e.s.Scoring().UnscorableLeads(e.ctx, m.ID, leadcycle.ListQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff(t, "unscorable leads", []leadcycle.ID{f.orphanLead.ID, f.acmeLead.ID}, ids(unscorable.Items))
+	}},
+	{"realtime_and_windows", func(t *testing.T, e *env) {
+		f := newScoringFixture(t, e)
+		m := MustPublishModel(t, e.ctx, e.s, fitModel())
+		// A new open adds 5 at once.
+		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: f.bo.ID})
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 5, "C") // −10 no longer holds: 5
+		// A demographic change counts too.
+		MustUpdate(t, e.ctx, e.s.Contacts(), f.bo.ID, func(c *leadcycle.Contact) error { c.JobTitle = "IT Director"; return nil })
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 25, "C")
+		// Ana's pricing view (2 days old) leaves its 7-day window exactly 5
+		// days from now: still in 1µs before, out at the boundary.
+		e.clock.Advance(5*day - time.Microsecond)
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.anaLead.ID, m.ID, 80, "A")
+		e.clock.Advance(time.Microsecond)
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.anaLead.ID, m.ID, 55, "B")
+		if l := MustGet(t, e.ctx, e.s.Leads(), f.anaLead.ID); !l.SalesReady {
+			t.Error("sales ready must be sticky when the score drops")
+		}
+		// 59 days after Bo's open (made at the epoch), Silent still does not
+		// hold; at 60 days it does again.
+		e.clock.Set(Epoch.Add(60*day - time.Microsecond))
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 20, "C") // Director 20; the open is out of the 30-day window
+		e.clock.Set(Epoch.Add(60 * day))
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 10, "C")
+		history, err := e.s.Scoring().ScoreHistory(e.ctx, f.boLead.ID, leadcycle.ListQuery{Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(history.Items) != 2 || history.NextCursor == "" || *history.Items[0].NewScore != 10 || *history.Items[0].OldScore != 20 {
+			t.Errorf("history page: %+v", history)
+		}
+		rest, err := e.s.Scoring().ScoreHistory(e.ctx, f.boLead.ID, leadcycle.ListQuery{Cursor: history.NextCursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// −10 (publish), 5, 25, 20, 10: five entries.
+		if n := len(history.Items) + len(rest.Items); n != 5 {
+			t.Errorf("Bo's lead has %d ledger entries, want 5: %+v %+v", n, history.Items, rest.Items)
+		}
+	}},
+	{"account_based", func(t *testing.T, e *env) {
+		f := newScoringFixture(t, e)
+		m := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{
+			Name: "Account engagement", Target: leadcycle.TargetAccount,
+			Rules: []leadcycle.ScoringRule{
+				{Name: "Opens", Points: 3, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime, WindowDays: ptr(30)}}},
+				{Name: "Retail", Points: 1, Conditions: []string{`account.industry == "Retail"`}},
+			},
+		})
+		// Ana's two opens in 30 days and Cy's one: 3×3 + 1 = 10.
+		wantScore(t, e.ctx, e.s, f.acmeLead.ID, m.ID, 10, "")
+		// Ana's lead took Acme as its account from Ana: it is scored the same.
+		wantScore(t, e.ctx, e.s, f.anaLead.ID, m.ID, 10, "")
+		if s := scoreOf(t, e.ctx, e.s, f.boLead.ID, m.ID); s != nil {
+			t.Errorf("a lead without parent account got an account-based score: %+v", s)
+		}
+		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: f.cy.ID})
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.acmeLead.ID, m.ID, 13, "")
+		// Bo joins Acme: his opens count from now on.
+		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: f.bo.ID})
+		MustUpdate(t, e.ctx, e.s.Contacts(), f.bo.ID, func(c *leadcycle.Contact) error { c.AccountID = &f.acme.ID; return nil })
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.acmeLead.ID, m.ID, 16, "")
+	}},
+	{"versions_and_stop", func(t *testing.T, e *env) {
+		f := newScoringFixture(t, e)
+		v1 := MustPublishModel(t, e.ctx, e.s, fitModel())
+		if _, err := e.s.ScoringModels().Update(e.ctx, v1.ID, func(m *leadcycle.ScoringModel) error { m.Name = "x"; return nil }); leadcycle.ErrorCode(err) != leadcycle.EConflict {
+			t.Errorf("editing a live model in place: %v, want conflict", err)
+		}
+		v2, err := e.s.Scoring().NewVersion(e.ctx, v1.ID, func(m *leadcycle.ScoringModel) error { m.Rules[0].Points = 30; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v2.Version != 2 || v2.Status != leadcycle.ModelDraft || v2.Key != "fit" || v2.PreviousVersionID == nil || *v2.PreviousVersionID != v1.ID {
+			t.Errorf("new version: %+v", v2)
+		}
+		if _, err := e.s.Scoring().NewVersion(e.ctx, v1.ID, func(*leadcycle.ScoringModel) error { return nil }); leadcycle.ErrorCode(err) != leadcycle.EConflict {
+			t.Errorf("a second draft of the same model: %v, want conflict", err)
+		}
+		if _, err := e.s.Scoring().Publish(e.ctx, v2.ID); err != nil {
+			t.Fatal(err)
+		}
+		MustDrainScoring(t, e.ctx, e.s)
+		if old := MustGet(t, e.ctx, e.s.ScoringModels(), v1.ID); old.Status != leadcycle.ModelStopped {
+			t.Errorf("v1 is %s after v2 was published, want stopped", old.Status)
+		}
+		wantScore(t, e.ctx, e.s, f.anaLead.ID, v2.ID, 90, "A")
+		diff(t, "Ana's lead scores after v2", []leadcycle.LeadScore{{ModelID: v2.ID, Score: 90, Grade: "A"}}, MustGet(t, e.ctx, e.s.Leads(), f.anaLead.ID).Scores)
+		if _, err := e.s.Scoring().Stop(e.ctx, v2.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		wantScore(t, e.ctx, e.s, f.anaLead.ID, v2.ID, 90, "A")
+		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: f.ana.ID})
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.anaLead.ID, v2.ID, 90, "A") // a stopped model no longer scores
+		v3, err := e.s.Scoring().NewVersion(e.ctx, v2.ID, func(*leadcycle.ScoringModel) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		MustPublishModelID(t, e.ctx, e.s, v3.ID)
+		if _, err := e.s.Scoring().Stop(e.ctx, v3.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		if s := scoreOf(t, e.ctx, e.s, f.anaLead.ID, v3.ID); s != nil {
+			t.Errorf("stop with clear kept a score: %+v", s)
+		}
+		if err := e.s.ScoringModels().Delete(e.ctx, v3.ID); err != nil {
+			t.Errorf("deleting a stopped model: %v", err)
+		}
+	}},
+	{"sales_ready_exactly_once", func(t *testing.T, e *env) {
+		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "hot@example.org"})
+		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "hot", ContactID: &c.ID})
+		m := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{
+			Name: "Pings", Rules: []leadcycle.ScoringRule{{Name: "Ping", Points: 1, Behaviors: []leadcycle.Behavior{{Type: "custom:ping", Frequency: leadcycle.FrequencyEachTime}}}},
+			SalesReadyThreshold: ptr[int64](10), TelesalesReadyThreshold: ptr[int64](5),
+		})
+		// Two nodes score while eight writers add 40 interactions.
+		nodes := []leadcycle.Store{e.s, e.s}
+		if sib, ok := e.s.(interface{ Sibling() leadcycle.Store }); ok {
+			nodes[1] = sib.Sibling()
+		}
+		var writers, workers sync.WaitGroup
+		stop := make(chan struct{})
+		errs := make(chan error, 20)
+		for _, node := range nodes {
+			workers.Go(func() {
+				for {
+					if _, err := node.Scoring().ProcessDue(e.ctx, 50); err != nil {
+						errs <- err
+						return
+					}
+					select {
+					case <-stop:
+						return
+					default:
+					}
+				}
+			})
+		}
+		for w := range 8 {
+			writers.Go(func() {
+				for i := range 5 {
+					if err := e.s.Interactions().Create(e.ctx, &leadcycle.Interaction{Type: "custom:ping", ContactID: c.ID, Properties: map[string]any{"n": fmt.Sprint(w, i)}}); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		writers.Wait()
+		close(stop)
+		workers.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, l.ID, m.ID, 40, "")
+		got := MustGet(t, e.ctx, e.s.Leads(), l.ID)
+		if !got.SalesReady {
+			t.Error("the lead passed the threshold but is not sales ready")
+		}
+		events, err := e.s.Scoring().LeadEvents(e.ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, ev := range events {
+			if ev.LeadID == l.ID {
+				count[ev.Type]++
+			}
+		}
+		if count[leadcycle.EventLeadTelesalesReady] > 1 || (count[leadcycle.EventLeadTelesalesReady] == 1) != got.TelesalesReady {
+			t.Errorf("telesales-ready events: %d with telesales_ready %v, want at most 1 and only with the flag", count[leadcycle.EventLeadTelesalesReady], got.TelesalesReady)
+		}
+		if count[leadcycle.EventLeadSalesReady] != 1 {
+			t.Errorf("sales-ready events: %d, want exactly 1 (%v)", count[leadcycle.EventLeadSalesReady], events)
+		}
+	}},
+	{"closed_leads_not_marked", func(t *testing.T, e *env) {
+		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "won@example.org", JobTitle: "Director"})
+		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "won", ContactID: &c.ID, Status: leadcycle.LeadQualified})
+		m := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{
+			Name: "Titles", Rules: []leadcycle.ScoringRule{{Name: "Director", Points: 50, Conditions: []string{`contact.job_title == "Director"`}}},
+			SalesReadyThreshold: ptr[int64](10),
+		})
+		wantScore(t, e.ctx, e.s, l.ID, m.ID, 50, "")
+		if got := MustGet(t, e.ctx, e.s.Leads(), l.ID); got.SalesReady {
+			t.Error("a qualified lead was marked sales ready")
+		}
+	}},
+	{"add_interactions_all_or_none", func(t *testing.T, e *env) {
+		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "batch@example.org"})
+		items := []leadcycle.Interaction{{Type: "email_opened", ContactID: c.ID}, {Type: "nonsense", ContactID: c.ID}}
+		wantErr(t, e.s.AddInteractions(e.ctx, items), leadcycle.EInvalid, "items[1].type")
+		page := MustList(t, e.ctx, e.s.Interactions(), leadcycle.ListQuery{})
+		if len(page) != 0 {
+			t.Errorf("a failed batch stored %d interactions", len(page))
+		}
+		items = []leadcycle.Interaction{{Type: "email_opened", ContactID: c.ID}, {Type: "page_view", ContactID: c.ID}}
+		if err := e.s.AddInteractions(e.ctx, items); err != nil {
+			t.Fatal(err)
+		}
+		if items[0].ID == 0 || items[1].ID == 0 {
+			t.Errorf("ids not filled: %+v", items)
+		}
+	}},
+}
+
+// MustPublishModelID publishes an existing draft and runs the scorer.
+func MustPublishModelID(tb testing.TB, ctx context.Context, s leadcycle.Store, id leadcycle.ID) {
+	tb.Helper()
+	if _, err := s.Scoring().Publish(ctx, id); err != nil {
+		tb.Fatalf("publish model %s: %v", id, err)
+	}
+	MustDrainScoring(tb, ctx, s)
+}
