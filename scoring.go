@@ -18,9 +18,9 @@ const (
 	ModelStopped = "stopped"
 )
 
-// Scoring model targets: contact-based leads are scored from their parent
-// contact's actions; account-based leads from the actions of every contact of
-// their parent account.
+// Scoring model targets: contact-based leads (with a parent contact) are
+// scored from that contact's actions; account-based leads (a parent account
+// and no parent contact) from the actions of every contact of the account.
 const (
 	TargetContact = "contact"
 	TargetAccount = "account"
@@ -370,19 +370,19 @@ type RuleContribution struct {
 
 // LeadScoreDetail is one model's score of a lead, with its explanation.
 type LeadScoreDetail struct {
-	ModelID      ID                 `json:"model_id"`
-	ModelKey     string             `json:"model_key"`
-	ModelName    string             `json:"model_name"`
-	ModelVersion int                `json:"model_version"`
-	ModelStatus  string             `json:"model_status"`
+	ModelID      ID     `json:"model_id"`
+	ModelKey     string `json:"model_key"`
+	ModelName    string `json:"model_name"`
+	ModelVersion int    `json:"model_version"`
+	ModelStatus  string `json:"model_status"`
 	// Applies and Scorable are false only in previews: the model's
 	// applies_to does not hold for the lead, or the lead lacks the parent
 	// contact or account the model's target needs.
-	Applies  bool `json:"applies"`
-	Scorable bool `json:"scorable"`
-	Score        int64              `json:"score"`
-	Grade        string             `json:"grade"`
-	Rules        []RuleContribution `json:"rules"`
+	Applies  bool               `json:"applies"`
+	Scorable bool               `json:"scorable"`
+	Score    int64              `json:"score"`
+	Grade    string             `json:"grade"`
+	Rules    []RuleContribution `json:"rules"`
 	// SalesReadyThreshold and TelesalesReadyThreshold are the model's.
 	SalesReadyThreshold     *int64    `json:"sales_ready_threshold"`
 	TelesalesReadyThreshold *int64    `json:"telesales_ready_threshold"`

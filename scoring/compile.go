@@ -64,11 +64,15 @@ const (
 // entityNames are the names expressions use for the entities.
 var entityNames = [entities]string{"contact", "account", "lead"}
 
-// condLayout is the type of the environment of conditions and applies_to:
-// struct{contact; account; lead; now}, each entity being its built-in fields
-// (embedded) and a custom struct made from the installation's schema.
+// condLayout is the type of the environment of conditions and applies_to.
+// The variables are a struct{contact; account; lead; now}, each entity being
+// its built-in fields (embedded) and a struct of the installation's custom
+// fields. Programs see them through a struct embedding a pointer to them:
+// such a struct fits in an interface without copying, so running a program
+// copies only the fields it reads instead of all of them.
 type condLayout struct {
-	typ    reflect.Type
+	typ    reflect.Type // struct{*vars}
+	vars   reflect.Type
 	custom [entities][]customField
 	// kinds maps the printed form of each entity type and custom type to
 	// what it is, to turn expr's messages into readable ones.
@@ -113,12 +117,16 @@ func newCondLayout(s Schemas) *condLayout {
 		pairs = append(pairs, et.String(), name, ct.String(), name+".custom", vars[e].String(), name)
 	}
 	fields = append(fields, reflect.StructField{Name: "Now", Type: reflect.TypeFor[time.Time](), Tag: `expr:"now"`})
-	l.typ = reflect.StructOf(fields)
+	l.vars = reflect.StructOf(fields)
+	l.typ = reflect.StructOf([]reflect.StructField{
+		{Name: "Vars", Type: reflect.PointerTo(l.vars), Anonymous: true, Tag: `expr:"-"`},
+	})
 	l.names = strings.NewReplacer(pairs...)
 	return l
 }
 
-// zero returns the zero environment, for compiling.
+// zero returns an empty environment, for compiling. Programs must run with
+// an environment of the same type.
 func (l *condLayout) zero() any { return reflect.Zero(l.typ).Interface() }
 
 // Compile checks def (which the caller has normalised) and compiles every
@@ -197,7 +205,7 @@ func (c *compiler) behavior(path, prefix string, b *leadcycle.Behavior) behavior
 	if strings.TrimSpace(b.Where) == "" {
 		return out
 	}
-	out.where = c.compile(path, prefix, b.Where, whereVars{}, whereHint)
+	out.where = c.compile(path, prefix, b.Where, whereEnv{}, whereHint)
 	if out.where != nil {
 		u := collectUses(out.where)
 		out.whereSets = pick(whereSetters, u.idents, u.idents["$env"])
@@ -280,7 +288,7 @@ func (c *compiler) explain(msg, hint string) string {
 	if op, a, b, ok := cutMismatch(msg); ok {
 		return fmt.Sprintf("type mismatch: %s between %s and %s", op, a, b)
 	}
-	msg = strings.ReplaceAll(msg, "scoring.whereVars", "interaction")
+	msg = strings.ReplaceAll(msg, "scoring.whereEnv", "interaction")
 	return c.layout.names.Replace(msg)
 }
 

@@ -45,13 +45,15 @@
 //   - now.
 //
 // The properties interactions carry today: form_submitted has form_id,
-// submission_id and company (web forms) or form_id, form_name and url;
-// linkedin_form_submitted has form_id, submission_id, form_urn, form_name,
-// campaign, creative, sponsored_account and connection_id; page_view has url,
-// referrer, title, visitor_id and device, and utm_medium and email_id when the
-// visit came from an email; email_sent, email_delivered and email_opened have
-// email_id and lead_id; email_clicked adds url; event_registered and
-// event_attended have event_id, status and event_name.
+// submission_id and, when given, company; linkedin_form_submitted has
+// form_id, submission_id, connection_id, sponsored_account and, when known,
+// form_urn, form_name, campaign and creative; page_view has url, referrer,
+// title, visitor_id and device; email_sent, email_delivered and email_opened
+// have email_id, and lead_id when the email was sent for a lead;
+// email_clicked adds url; event_registered and event_attended have event_id
+// and status. Interactions posted through the API carry whatever properties
+// the caller gave (the benchmark data adds form_name, event_name and
+// utm_medium, for instance).
 //
 // An expression that fails while it runs (say properties.duration > 10 on an
 // interaction without a duration) counts as false.

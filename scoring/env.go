@@ -76,7 +76,18 @@ type whereVars struct {
 	Now        time.Time      `expr:"now"`
 }
 
+// whereEnv is what where programs run with: a pointer to the variables,
+// embedded so that their fields are promoted. A struct holding one pointer
+// fits in an interface without copying, so evaluating where on an
+// interaction allocates nothing but the few fields it reads.
+type whereEnv struct {
+	*whereVars `expr:"-"`
+}
+
 // setter copies one field of a record R into the variables V expressions see.
+// Setters always assign their field, whatever the record holds: variables are
+// reused from one call to the next without being cleared, and a field is
+// either set on every call or never read.
 type setter[V, R any] struct {
 	name string
 	set  func(v *V, r *R)
@@ -110,16 +121,8 @@ var accountSetters = []setter[accountVars, leadcycle.Account]{
 	{"domain", func(v *accountVars, a *leadcycle.Account) { v.Domain = a.Domain }},
 	{"industry", func(v *accountVars, a *leadcycle.Account) { v.Industry = a.Industry }},
 	{"country", func(v *accountVars, a *leadcycle.Account) { v.Country = a.Country }},
-	{"employees", func(v *accountVars, a *leadcycle.Account) {
-		if a.Employees != nil {
-			v.Employees = int(*a.Employees)
-		}
-	}},
-	{"revenue", func(v *accountVars, a *leadcycle.Account) {
-		if a.Revenue != nil {
-			v.Revenue = *a.Revenue
-		}
-	}},
+	{"employees", func(v *accountVars, a *leadcycle.Account) { v.Employees = int(deref(a.Employees)) }},
+	{"revenue", func(v *accountVars, a *leadcycle.Account) { v.Revenue = deref(a.Revenue) }},
 	{"created_at", func(v *accountVars, a *leadcycle.Account) { v.CreatedAt = a.CreatedAt }},
 }
 
@@ -176,17 +179,25 @@ func pick[V, R any](table []setter[V, R], need map[string]bool, all bool) []func
 	return out
 }
 
-// fill resets v and copies the chosen fields of r into it; a nil r leaves
-// every field zero.
+// fill copies the chosen fields of r into v; a nil r makes every field zero.
 func fill[V, R any](v *V, r *R, sets []func(*V, *R)) {
-	var zero V
-	*v = zero
 	if r == nil {
+		var zero V
+		*v = zero
 		return
 	}
 	for _, set := range sets {
 		set(v, r)
 	}
+}
+
+// deref returns *p, or zero for nil.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }
 
 // idText renders an id as decimal text, "" for the zero id.
@@ -283,39 +294,47 @@ func customGoType(kind string) reflect.Type {
 	return nil
 }
 
-// fillCustom resets the custom struct v and sets the chosen fields from
-// values; values of the wrong type read as zero.
+// fillCustom sets the chosen fields of the custom struct v from values;
+// missing values and values of the wrong type read as zero.
 func fillCustom(v reflect.Value, fields []customField, values leadcycle.Custom) {
-	v.SetZero()
 	for _, f := range fields {
-		raw, ok := values[f.name]
-		if !ok || raw == nil {
-			continue
+		field := v.Field(f.index)
+		if !setCustom(field, f.kind, values[f.name]) {
+			field.SetZero()
 		}
-		setCustom(v.Field(f.index), f.kind, raw)
 	}
 }
 
-// setCustom stores one custom value into its field.
-func setCustom(field reflect.Value, kind string, raw any) {
+// setCustom stores one custom value into its field; it reports false when
+// the value is missing or of the wrong type.
+func setCustom(field reflect.Value, kind string, raw any) bool {
 	switch kind {
 	case leadcycle.FieldText, leadcycle.FieldChoice:
-		if s, ok := raw.(string); ok {
+		s, ok := raw.(string)
+		if ok {
 			field.SetString(s)
 		}
+		return ok
 	case leadcycle.FieldNumber:
-		if n, ok := number(raw); ok {
+		n, ok := number(raw)
+		if ok {
 			field.SetFloat(n)
 		}
+		return ok
 	case leadcycle.FieldBool:
-		if b, ok := raw.(bool); ok {
+		b, ok := raw.(bool)
+		if ok {
 			field.SetBool(b)
 		}
+		return ok
 	case leadcycle.FieldDate:
-		if t, ok := date(raw); ok {
+		t, ok := date(raw)
+		if ok {
 			*field.Addr().Interface().(*time.Time) = t
 		}
+		return ok
 	}
+	return false
 }
 
 // number reads a custom number, which JSON decodes as float64.

@@ -51,33 +51,42 @@ type Result struct {
 
 // scratch is the per-call working memory of Score, pooled per model.
 type scratch struct {
-	vm      vm.VM
-	env     reflect.Value // addressable condition environment
-	contact *contactVars
-	account *accountVars
-	lead    *leadVars
-	now     *time.Time
-	custom  [entities]reflect.Value
-	where   whereVars
-	order   []int32  // indices of the interactions of used types, newest first
-	matches []int32  // positions in order of each behaviour's matches
-	spans   [][2]int // each behaviour's matches in matches
-	marks   []bool   // per position in order, to merge several behaviours' matches
+	vm       vm.VM
+	env      any           // the condition environment, boxed once
+	vars     reflect.Value // the variables it points to
+	contact  *contactVars
+	account  *accountVars
+	lead     *leadVars
+	now      *time.Time
+	custom   [entities]reflect.Value
+	where    whereVars
+	whereEnv any      // whereEnv{&where}, boxed once
+	order    []int32  // indices of the interactions of used types, newest first
+	matches  []int32  // positions in order of each behaviour's matches
+	spans    [][2]int // each behaviour's matches in matches
+	marks    []bool   // per position in order, to merge several behaviours' matches
+	ids      []leadcycle.ID
+	idSpans  [][2]int // each held rule's interaction ids in ids
 }
 
 // newScratch allocates working memory for the model's layout.
 func (m *Model) newScratch() any {
 	sc := &scratch{}
+	sc.whereEnv = whereEnv{&sc.where}
 	if m.cond == nil {
 		return sc
 	}
-	sc.env = reflect.New(m.cond.layout.typ).Elem()
-	sc.contact = sc.env.Field(entContact).Field(0).Addr().Interface().(*contactVars)
-	sc.account = sc.env.Field(entAccount).Field(0).Addr().Interface().(*accountVars)
-	sc.lead = sc.env.Field(entLead).Field(0).Addr().Interface().(*leadVars)
-	sc.now = sc.env.Field(entities).Addr().Interface().(*time.Time)
+	vars := reflect.New(m.cond.layout.vars)
+	env := reflect.New(m.cond.layout.typ).Elem()
+	env.Field(0).Set(vars)
+	sc.env = env.Interface()
+	sc.vars = vars.Elem()
+	sc.contact = sc.vars.Field(entContact).Field(0).Addr().Interface().(*contactVars)
+	sc.account = sc.vars.Field(entAccount).Field(0).Addr().Interface().(*accountVars)
+	sc.lead = sc.vars.Field(entLead).Field(0).Addr().Interface().(*leadVars)
+	sc.now = sc.vars.Field(entities).Addr().Interface().(*time.Time)
 	for e := range entities {
-		sc.custom[e] = sc.env.Field(e).Field(1)
+		sc.custom[e] = sc.vars.Field(e).Field(1)
 	}
 	return sc
 }
@@ -98,13 +107,13 @@ func (m *Model) Score(s Subject, now time.Time) Result {
 		return res
 	}
 	sc.sortInteractions(m.types, s.Interactions)
-	var ids []leadcycle.ID
+	sc.ids, sc.idSpans = sc.ids[:0], sc.idSpans[:0]
 	for i := range m.rules {
 		r := &m.rules[i]
 		if !sc.conditions(r, env) {
 			continue
 		}
-		c, held, next := sc.rule(r, s.Interactions, now, &ids)
+		c, held, next := sc.rule(r, s.Interactions, now)
 		res.NextChange = earliest(res.NextChange, next)
 		if held {
 			if res.Rules == nil {
@@ -114,14 +123,17 @@ func (m *Model) Score(s Subject, now time.Time) Result {
 			res.Score += c.Points
 		}
 	}
+	sc.attachIDs(res.Rules)
 	res.Grade = m.Def.GradeOf(res.Score)
 	return res
 }
 
-// scorable reports whether the lead has the parent the target needs.
+// scorable reports whether the lead has the parent the target needs: a
+// contact for contact-based models; for account-based models an account and
+// no contact (a lead with a parent contact is that contact's lead).
 func (m *Model) scorable(l *leadcycle.Lead) bool {
 	if m.Def.Target == leadcycle.TargetAccount {
-		return l.AccountID != nil
+		return l.AccountID != nil && l.ContactID == nil
 	}
 	return l.ContactID != nil
 }
@@ -148,9 +160,7 @@ func (m *Model) condEnv(sc *scratch, s Subject, now time.Time) any {
 		fillCustom(sc.custom[e], p.custom[e], custom[e])
 	}
 	*sc.now = now
-	// Boxing copies the environment once; the programs then read its fields
-	// without further copies.
-	return sc.env.Interface()
+	return sc.env
 }
 
 // run runs a boolean program; an error or a non-boolean result is false.
@@ -190,7 +200,7 @@ func (sc *scratch) sortInteractions(types []string, ints []leadcycle.Interaction
 
 // rule evaluates the behaviours of a rule whose conditions hold. It returns
 // the rule's contribution, whether it holds, and when its result may change.
-func (sc *scratch) rule(r *rule, ints []leadcycle.Interaction, now time.Time, ids *[]leadcycle.ID) (leadcycle.RuleContribution, bool, time.Time) {
+func (sc *scratch) rule(r *rule, ints []leadcycle.Interaction, now time.Time) (leadcycle.RuleContribution, bool, time.Time) {
 	sc.matches, sc.spans = sc.matches[:0], sc.spans[:0]
 	held := true
 	var next time.Time
@@ -211,16 +221,18 @@ func (sc *scratch) rule(r *rule, ints []leadcycle.Interaction, now time.Time, id
 		step := max(time.Duration(r.halfLife*float64(24*time.Hour)/16), time.Hour)
 		next = earliest(next, now.Add(step))
 	}
-	c := leadcycle.RuleContribution{Rule: r.name, Points: points, Matches: len(sc.matches)}
-	c.InteractionIDs = sc.ids(ints, ids)
-	return c, true, next
+	sc.collectIDs(ints)
+	return leadcycle.RuleContribution{Rule: r.name, Points: points, Matches: len(sc.matches)}, true, next
 }
 
 // match appends the positions (in sc.order) of the interactions matching b.
 func (sc *scratch) match(b *behavior, ints []leadcycle.Interaction, now time.Time) {
+	// Inside the window means now - occurred_at < window, that is
+	// occurred_at > now - window.
+	cutoff := now.Add(-b.window)
 	for q, i := range sc.order {
 		it := &ints[i]
-		if b.window > 0 && now.Sub(it.OccurredAt) >= b.window {
+		if b.window > 0 && !it.OccurredAt.After(cutoff) {
 			break // sc.order is newest first: the rest are older still
 		}
 		if it.Type != b.typ || !b.inRange(it.OccurredAt) {
@@ -237,7 +249,7 @@ func (sc *scratch) match(b *behavior, ints []leadcycle.Interaction, now time.Tim
 func (sc *scratch) whereHolds(b *behavior, it *leadcycle.Interaction, now time.Time) bool {
 	fill(&sc.where, it, b.whereSets)
 	sc.where.Now = now
-	return sc.run(b.where, sc.where)
+	return sc.run(b.where, sc.whereEnv)
 }
 
 // inRange reports whether t is within the behaviour's since/until bounds.
@@ -257,8 +269,7 @@ func (b *behavior) holds(count int) bool {
 	}
 }
 
-// times maps match positions to their occurrence times (newest first)
-// lazily, through a small view.
+// times returns a view of the occurrence times of matches ms.
 func (sc *scratch) times(ms []int32, ints []leadcycle.Interaction) matchTimes {
 	return matchTimes{ms: ms, order: sc.order, ints: ints}
 }
@@ -301,7 +312,7 @@ func (b *behavior) nextChange(t matchTimes, now time.Time) time.Time {
 // newest for at_least_once and none, the N-th newest for at_least N; -1 when
 // there is none.
 func (b *behavior) pivot(count int) int {
-	k := -1
+	var k int
 	switch b.freq {
 	case leadcycle.FrequencyEachTime:
 		k = count - 1
@@ -356,25 +367,22 @@ func (sc *scratch) span(j int) []int32 { return sc.matches[sc.spans[j][0]:sc.spa
 // count returns the number of matches of the j-th behaviour.
 func (sc *scratch) count(j int) int { return sc.spans[j][1] - sc.spans[j][0] }
 
-// ids appends the ids of the current rule's matches, newest first, without
-// repeats and at most maxInteractionIDs, to *buf and returns them.
-func (sc *scratch) ids(ints []leadcycle.Interaction, buf *[]leadcycle.ID) []leadcycle.ID {
-	start := len(*buf)
+// collectIDs appends the ids of the current rule's matches, newest first,
+// without repeats and at most maxInteractionIDs, to sc.ids.
+func (sc *scratch) collectIDs(ints []leadcycle.Interaction) {
+	start := len(sc.ids)
 	if len(sc.spans) == 1 {
 		for _, q := range sc.matches[:min(len(sc.matches), maxInteractionIDs)] {
-			*buf = append(*buf, ints[sc.order[q]].ID)
+			sc.ids = append(sc.ids, ints[sc.order[q]].ID)
 		}
 	} else if len(sc.matches) > 0 {
-		*buf = sc.mergeIDs(ints, *buf)
+		sc.mergeIDs(ints)
 	}
-	if len(*buf) == start {
-		return []leadcycle.ID{}
-	}
-	return (*buf)[start:len(*buf):len(*buf)]
+	sc.idSpans = append(sc.idSpans, [2]int{start, len(sc.ids)})
 }
 
 // mergeIDs merges the matches of several behaviours in time order.
-func (sc *scratch) mergeIDs(ints []leadcycle.Interaction, buf []leadcycle.ID) []leadcycle.ID {
+func (sc *scratch) mergeIDs(ints []leadcycle.Interaction) {
 	if len(sc.marks) < len(sc.order) {
 		sc.marks = make([]bool, len(sc.order))
 	}
@@ -386,12 +394,24 @@ func (sc *scratch) mergeIDs(ints []leadcycle.Interaction, buf []leadcycle.ID) []
 		if sc.marks[q] {
 			sc.marks[q] = false
 			if n < maxInteractionIDs {
-				buf = append(buf, ints[sc.order[q]].ID)
+				sc.ids = append(sc.ids, ints[sc.order[q]].ID)
 				n++
 			}
 		}
 	}
-	return buf
+}
+
+// attachIDs gives the held rules their interaction ids, all in one
+// allocation.
+func (sc *scratch) attachIDs(rules []leadcycle.RuleContribution) {
+	all := slices.Clone(sc.ids)
+	if all == nil {
+		all = []leadcycle.ID{}
+	}
+	for k := range rules {
+		sp := sc.idSpans[k]
+		rules[k].InteractionIDs = all[sp[0]:sp[1]:sp[1]]
+	}
 }
 
 // earliest returns the earlier of two times, zero meaning never.

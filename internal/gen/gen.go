@@ -31,8 +31,11 @@ import (
 // Options sizes a run.
 type Options struct {
 	// Contacts and Interactions are the exact numbers of rows to generate.
-	// Accounts (about Contacts/20) and leads (Contacts/4) follow from Contacts.
+	// Accounts (about Contacts/20) follow from Contacts.
 	Contacts, Interactions int
+	// Leads is the number of leads, at most Contacts (each contact has at
+	// most one); zero means Contacts/4.
+	Leads int
 	// Seed selects the data set: the same seed and sizes give the same rows.
 	Seed uint64
 	// Progress, if set, is told how far each stage is: at its start (done 0),
@@ -125,6 +128,12 @@ const progressEvery = 10_000
 // (in batches on SQLite, whole tables on PostgreSQL) and are consistent.
 func Run(ctx context.Context, db *sqldb.DB, opts Options) (st Stats, err error) {
 	begin := time.Now()
+	if opts.Leads == 0 {
+		opts.Leads = opts.Contacts / 4
+	}
+	if opts.Leads < 0 || opts.Leads > opts.Contacts {
+		return st, fmt.Errorf("leads must be between 0 and the number of contacts (%d)", opts.Contacts)
+	}
 	if opts.Contacts < 0 || opts.Interactions < 0 {
 		return st, fmt.Errorf("generate: negative sizes")
 	}
@@ -184,7 +193,7 @@ func Run(ctx context.Context, db *sqldb.DB, opts Options) (st Stats, err error) 
 	if st.Contacts, err = g.stage(ctx, StageContacts, "contacts", contactCols, opts.Contacts, g.baseContact, g.contacts()); err != nil {
 		return st, err
 	}
-	if st.Leads, err = g.stage(ctx, StageLeads, "leads", leadCols, opts.Contacts/4, g.baseLead, g.leads()); err != nil {
+	if st.Leads, err = g.stage(ctx, StageLeads, "leads", leadCols, opts.Leads, g.baseLead, g.leads()); err != nil {
 		return st, err
 	}
 	if st.Interactions, err = g.stage(ctx, StageInteractions, "interactions", interactionCols, opts.Interactions, g.baseInteraction, g.interactions()); err != nil {

@@ -96,13 +96,13 @@ func eventID(r *rand.Rand, t int64) int64 {
 
 func eventName(id int64) string { return eventNames[int(id)%len(eventNames)] }
 
-// leads returns the row source of the leads table: Contacts/4 leads, about
+// leads returns the row source of the leads table: Options.Leads leads, about
 // 97% from a contact (and its account), 2% from an account alone and 1% with
 // no parent at all, chosen with selection sampling so the count is exact.
 func (g *generator) leads() func(row []any) bool {
 	r := g.rng(3)
 	n := len(g.conCreated)
-	total := n / 4
+	total := min(g.opts.Leads, n)
 	orphans := total / 100
 	accountOnly := total * 2 / 100
 	withContact := total - orphans - accountOnly

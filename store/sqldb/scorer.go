@@ -65,7 +65,9 @@ func interactionEnqueues(ctx context.Context, db *DB, tx *sql.Tx, _, i *leadcycl
 	if i.AccountID == nil {
 		return nil
 	}
-	return enqueueLeads(ctx, db, tx, cause, "l.account_id = ? AND (l.contact_id IS NULL OR l.contact_id <> ?)", int64(*i.AccountID), int64(i.ContactID))
+	// Account-based leads (a parent account, no parent contact) count the
+	// interactions of every contact of their account.
+	return enqueueLeads(ctx, db, tx, cause, "l.account_id = ? AND l.contact_id IS NULL", int64(*i.AccountID))
 }
 
 func contactEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.Contact) error {
@@ -79,7 +81,7 @@ func contactEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.
 	// Account-based leads count the contacts of their account.
 	for _, a := range []*leadcycle.ID{old.AccountID, c.AccountID} {
 		if a != nil && (old.AccountID == nil || c.AccountID == nil || *old.AccountID != *c.AccountID) {
-			if err := enqueueLeads(ctx, db, tx, cause, "l.account_id = ?", int64(*a)); err != nil {
+			if err := enqueueLeads(ctx, db, tx, cause, "l.account_id = ? AND l.contact_id IS NULL", int64(*a)); err != nil {
 				return err
 			}
 		}

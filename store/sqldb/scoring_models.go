@@ -135,6 +135,9 @@ func (x scoringStore) NewVersion(ctx context.Context, id leadcycle.ID, fn func(*
 		if err := fn(&next); err != nil {
 			return err
 		}
+		if next.Key != cur.Key {
+			return leadcycle.FieldErrorf(leadcycle.EInvalid, "key", "cannot be changed in a new version; create a new model instead")
+		}
 		prev := cur.ID
 		next.ID, next.Key, next.Version, next.Status, next.PreviousVersionID = 0, cur.Key, latest+1, leadcycle.ModelDraft, &prev
 		next.Rescore, next.PublishedAt, next.StoppedAt = leadcycle.RescoreProgress{}, nil, nil

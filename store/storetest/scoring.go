@@ -243,10 +243,11 @@ var scoringTests = []test{
 		})
 		// Ana's two opens in 30 days and Cy's one: 3×3 + 1 = 10.
 		wantScore(t, e.ctx, e.s, f.acmeLead.ID, m.ID, 10, "")
-		// Ana's lead took Acme as its account from Ana: it is scored the same.
-		wantScore(t, e.ctx, e.s, f.anaLead.ID, m.ID, 10, "")
-		if s := scoreOf(t, e.ctx, e.s, f.boLead.ID, m.ID); s != nil {
-			t.Errorf("a lead without parent account got an account-based score: %+v", s)
+		// Ana's lead (Acme through Ana) is a contact-based lead: not scored.
+		for _, l := range []*leadcycle.Lead{f.anaLead, f.boLead} {
+			if s := scoreOf(t, e.ctx, e.s, l.ID, m.ID); s != nil {
+				t.Errorf("contact-based lead %s got an account-based score: %+v", l.Topic, s)
+			}
 		}
 		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: f.cy.ID})
 		MustDrainScoring(t, e.ctx, e.s)

@@ -69,6 +69,8 @@ CREATE TABLE score_queue (
     claimed_until INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX score_queue_due ON score_queue (due_at);
+-- Account-based leads, rescored when any contact of their account acts.
+CREATE INDEX leads_account_based ON leads (account_id) WHERE contact_id IS NULL;
 
 CREATE TABLE lead_events (
     id      INTEGER PRIMARY KEY,

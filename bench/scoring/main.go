@@ -1,0 +1,411 @@
+// Command scoring measures lead scoring on SQLite and PostgreSQL: the full
+// rescore of every lead after a model is published, and real-time scoring
+// while interactions arrive at a fixed rate with three live models — how many
+// interactions per second are stored and scored, and how long a lead waits
+// from the interaction to its new score. Baselines measured in the same run:
+// a raw read of the rows a rescore reads, and raw inserts of the same
+// interactions without scoring. Peak memory is reported per phase.
+//
+//	go run ./bench/scoring -contacts 1000000 -leads 1000000 -interactions 10000000
+//	go run ./bench/scoring -postgres postgres://… -no-sqlite
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/bench/benchdb"
+	"github.com/leadcycle/leadcycle/internal/gen"
+	"github.com/leadcycle/leadcycle/scoring"
+	"github.com/leadcycle/leadcycle/store/sqldb"
+	"github.com/leadcycle/leadcycle/store/sqlite"
+)
+
+type options struct {
+	contacts, leads, interactions int
+	rate, seconds, batch          int
+	only                          string
+}
+
+func main() {
+	var o options
+	flag.IntVar(&o.contacts, "contacts", 1_000_000, "contacts to generate")
+	flag.IntVar(&o.leads, "leads", 1_000_000, "leads to generate (at most one per contact)")
+	flag.IntVar(&o.interactions, "interactions", 10_000_000, "interactions to generate")
+	flag.IntVar(&o.rate, "rate", 10_000, "offered interactions per second in the real-time phase")
+	flag.IntVar(&o.seconds, "seconds", 30, "duration of the real-time phase")
+	flag.IntVar(&o.batch, "batch", 100, "interactions per request in the real-time phase")
+	flag.StringVar(&o.only, "only", "", "run one phase only: rescore or realtime")
+	dataDir := flag.String("dir", "", "SQLite data directory to reuse between runs (generated when empty)")
+	pgURL := flag.String("postgres", "", "PostgreSQL URL; empty skips PostgreSQL")
+	skipSQLite := flag.Bool("no-sqlite", false, "skip SQLite")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	ctx := context.Background()
+	if !*skipSQLite {
+		dir := *dataDir
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "leadcycle-scoring-bench")
+			if err != nil {
+				log.Fatal(err)
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		st, err := sqlite.Open(ctx, dir, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		run(ctx, "SQLite", st, o)
+		st.Close()
+	}
+	if *pgURL != "" {
+		st, drop, err := benchdb.OpenPostgres(ctx, *pgURL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		run(ctx, "PostgreSQL", st, o)
+		drop()
+	}
+}
+
+// offsetClock runs from the generator's reference time, so that the windows
+// of the models see the generated interactions of the last months.
+type offsetClock struct{ offset time.Duration }
+
+func (c offsetClock) Now() time.Time {
+	return time.Now().Add(c.offset).UTC().Truncate(time.Microsecond)
+}
+
+func run(ctx context.Context, name string, st *sqldb.Store, o options) {
+	var n int
+	st.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM leads").Scan(&n)
+	if n == 0 {
+		start := time.Now()
+		if _, err := gen.Run(ctx, st.DB, gen.Options{Contacts: o.contacts, Leads: o.leads, Interactions: o.interactions, Seed: 11}); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("%s: generated %d contacts, %d leads, %d interactions in %s", name, o.contacts, o.leads, o.interactions, time.Since(start).Round(time.Second))
+	}
+	st.DB.Clock = offsetClock{offset: time.Until(gen.Reference())}
+	// Start from no models, so that reruns on a kept database measure the same.
+	for _, q := range []string{"DELETE FROM lead_scores", "DELETE FROM score_ledger", "DELETE FROM score_queue", "DELETE FROM lead_events", "DELETE FROM scoring_models",
+		"UPDATE leads SET sales_ready = FALSE, telesales_ready = FALSE WHERE status = 'open'"} {
+		if _, err := st.W.ExecContext(ctx, q); err != nil {
+			log.Fatal(err)
+		}
+	}
+	models := benchModels()
+	if o.only != "realtime" {
+		rescore(ctx, name, st, models)
+	} else {
+		for _, m := range models {
+			publish(ctx, st, m)
+			drain(ctx, st)
+		}
+	}
+	if o.only != "rescore" {
+		realtime(ctx, name, st, o)
+	}
+}
+
+// benchModels are three models of the kind a marketing team runs: fit,
+// engagement and account engagement.
+func benchModels() []*leadcycle.ScoringModel {
+	days := func(n int) *int { return &n }
+	pts := func(n int64) *int64 { return &n }
+	half := 14.0
+	return []*leadcycle.ScoringModel{
+		{Name: "Fit", Rules: []leadcycle.ScoringRule{
+			{Name: "Director", Points: 20, Conditions: []string{`contact.job_title contains "Director" or contact.job_title contains "Head"`}},
+			{Name: "Target industry", Points: 10, Conditions: []string{`account.industry in ["Retail", "Software", "Manufacturing"]`}},
+			{Name: "Large company", Points: 10, Conditions: []string{`account.employees >= 200`}},
+			{Name: "Opens", Points: 3, HalfLifeDays: &half, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime, WindowDays: days(30)}}},
+			{Name: "Pricing", Points: 15, Behaviors: []leadcycle.Behavior{{Type: "page_view", Where: `url contains "/pricing"`, Frequency: leadcycle.FrequencyAtLeastOnce, WindowDays: days(14)}}},
+			{Name: "Forms", Points: 20, Behaviors: []leadcycle.Behavior{{Type: "form_submitted", Frequency: leadcycle.FrequencyAtLeast, Count: 2, WindowDays: days(90)}}},
+			{Name: "Silent", Points: -10, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyNone, WindowDays: days(90)}}},
+		}, Grades: []leadcycle.Grade{{Name: "A", Min: pts(60)}, {Name: "B", Min: pts(30), Max: pts(59)}, {Name: "C", Max: pts(29)}},
+			SalesReadyThreshold: pts(70), TelesalesReadyThreshold: pts(45)},
+		{Name: "Engagement", Rules: []leadcycle.ScoringRule{
+			{Name: "Clicks", Points: 5, Behaviors: []leadcycle.Behavior{{Type: "email_clicked", Frequency: leadcycle.FrequencyEachTime, WindowDays: days(60)}}},
+			{Name: "Attended", Points: 25, Behaviors: []leadcycle.Behavior{{Type: "event_attended", Frequency: leadcycle.FrequencyAtLeastOnce, WindowDays: days(180)}}},
+			{Name: "Browsing", Points: 10, Behaviors: []leadcycle.Behavior{{Type: "page_view", Frequency: leadcycle.FrequencyAtLeast, Count: 5, WindowDays: days(30)}}},
+		}, SalesReadyThreshold: pts(100)},
+		{Name: "Account engagement", Target: leadcycle.TargetAccount, Rules: []leadcycle.ScoringRule{
+			{Name: "Opens", Points: 1, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime, WindowDays: days(30)}}},
+			{Name: "Forms", Points: 10, Behaviors: []leadcycle.Behavior{{Type: "form_submitted", Frequency: leadcycle.FrequencyAtLeastOnce, WindowDays: days(90)}}},
+			{Name: "Enterprise", Points: 5, Conditions: []string{`account.employees >= 1000`}},
+		}},
+	}
+}
+
+func publish(ctx context.Context, st *sqldb.Store, m *leadcycle.ScoringModel) {
+	if err := st.ScoringModels().Create(ctx, m); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := st.Scoring().Publish(ctx, m.ID); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func drain(ctx context.Context, st *sqldb.Store) {
+	for {
+		n, err := st.Scoring().ProcessDue(ctx, 2000)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// memory samples the process's peak heap while a phase runs.
+type memory struct {
+	stop chan struct{}
+	done chan struct{}
+	peak atomic.Uint64
+}
+
+func watchMemory() *memory {
+	runtime.GC()
+	m := &memory{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > m.peak.Load() {
+				m.peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-m.stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	return m
+}
+
+// finish returns the peak Go heap and the process's peak resident set, in MiB.
+func (m *memory) finish() (heap, rss float64) {
+	close(m.stop)
+	<-m.done
+	return float64(m.peak.Load()) / (1 << 20), peakRSS()
+}
+
+// peakRSS reads VmHWM, the process's peak resident set, in MiB.
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// rescore publishes each model in turn and times its full rescore. The
+// baseline reads the same rows raw: every lead and the windowed interactions.
+func rescore(ctx context.Context, name string, st *sqldb.Store, models []*leadcycle.ScoringModel) {
+	base := rawRead(ctx, st)
+	fmt.Printf("\n%s full rescore (baseline: raw read of all leads and the interactions in the models' windows: %s)\n\n", name, base.Round(time.Millisecond))
+	fmt.Println("| model | leads | scored | unscorable | time | leads/s | ratio to raw read | peak heap MiB | peak RSS MiB |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	for _, m := range models {
+		mem := watchMemory()
+		start := time.Now()
+		publish(ctx, st, m)
+		for {
+			if _, err := st.Scoring().ProcessDue(ctx, 5000); err != nil {
+				log.Fatal(err)
+			}
+			cur, err := st.ScoringModels().Get(ctx, m.ID)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if cur.Rescore.State == leadcycle.RescoreDone {
+				*m = *cur
+				break
+			}
+		}
+		took := time.Since(start)
+		heap, rss := mem.finish()
+		r := m.Rescore
+		fmt.Printf("| %s | %d | %d | %d | %s | %.0f | %.1f× | %.0f | %.0f |\n", m.Name, r.Done, r.Scored, r.Unscorable, took.Round(time.Millisecond),
+			float64(r.Done)/took.Seconds(), took.Seconds()/base.Seconds(), heap, rss)
+	}
+	drain(ctx, st)
+}
+
+func rawRead(ctx context.Context, st *sqldb.Store) time.Duration {
+	start := time.Now()
+	since := st.Clock.Now().Add(-180 * 24 * time.Hour).UnixMicro()
+	for _, q := range []string{
+		"SELECT id, contact_id, account_id, status, topic FROM leads",
+		fmt.Sprintf("SELECT contact_id, type, occurred_at, properties FROM interactions WHERE occurred_at >= %d AND type IN ('email_opened', 'page_view', 'form_submitted', 'email_clicked', 'event_attended')", since),
+	} {
+		rows, err := st.R.QueryContext(ctx, q)
+		if err != nil {
+			log.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		for rows.Next() {
+			rows.Scan(vals...)
+		}
+		rows.Close()
+	}
+	return time.Since(start)
+}
+
+// realtime offers interactions at o.rate for o.seconds with the scorer
+// running, then waits for the queue to drain.
+func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
+	contacts := contactsWithLeads(ctx, st)
+	types := []string{"email_opened", "email_opened", "page_view", "page_view", "email_clicked", "form_submitted", "event_attended"}
+	mkBatch := func(r *rand.Rand, n int) []leadcycle.Interaction {
+		items := make([]leadcycle.Interaction, n)
+		for i := range items {
+			t := types[r.IntN(len(types))]
+			items[i] = leadcycle.Interaction{Type: t, ContactID: leadcycle.ID(contacts[r.IntN(len(contacts))])}
+			if t == "page_view" {
+				items[i].Properties = map[string]any{"url": "https://example.com/pricing"}
+			}
+		}
+		return items
+	}
+	baseline := rawInserts(ctx, st, mkBatch, o)
+
+	mem := watchMemory()
+	wctx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan struct{})
+	go func() {
+		(&scoring.Worker{Store: st.Scoring(), Batch: 2000, Idle: 20 * time.Millisecond}).Run(wctx)
+		close(workerDone)
+	}()
+	st.ScoringLag(true)
+	const producers = 4
+	period := time.Duration(float64(time.Second) * float64(producers*o.batch) / float64(o.rate))
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(time.Duration(o.seconds) * time.Second)
+	for p := range producers {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(p), 99))
+			next := time.Now()
+			for time.Now().Before(deadline) {
+				if err := st.AddInteractions(ctx, mkBatch(r, o.batch)); err != nil {
+					log.Fatal(err)
+				}
+				sent.Add(int64(o.batch))
+				next = next.Add(period)
+				if d := time.Until(next); d > 0 {
+					time.Sleep(d)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	offered := time.Since(start)
+	// Wait until every lead enqueued by the last interaction is scored.
+	for {
+		var queued int
+		st.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", st.Clock.Now().UnixMicro()).Scan(&queued)
+		if queued == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	total := time.Since(start)
+	stopWorker()
+	<-workerDone
+	heap, rss := mem.finish()
+	leads, p50, p99, worst := st.ScoringLag(true)
+	rate := float64(sent.Load()) / offered.Seconds()
+	fmt.Printf("\n%s real-time scoring, 3 live models, %d-interaction batches from %d writers, offered %d/s for %ds\n\n", name, o.batch, producers, o.rate, o.seconds)
+	fmt.Println("| interactions stored | stored/s | baseline raw inserts/s | ratio | scored and drained after | leads rescored | lag p50 | lag p99 | lag max | peak heap MiB | peak RSS MiB |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| %d | %.0f | %.0f | %.2f | %s | %d | %s | %s | %s | %.0f | %.0f |\n", sent.Load(), rate, baseline, rate/baseline,
+		total.Round(time.Millisecond), leads, p50, p99, worst.Round(time.Millisecond), heap, rss)
+}
+
+func contactsWithLeads(ctx context.Context, st *sqldb.Store) []int64 {
+	rows, err := st.R.QueryContext(ctx, "SELECT contact_id FROM leads WHERE contact_id IS NOT NULL AND status = 'open' ORDER BY id LIMIT 200000")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		out = append(out, id)
+	}
+	return out
+}
+
+// rawInserts inserts 50,000 interactions of the same shape with plain SQL in
+// transactions of o.batch rows, without scoring, and returns rows/s. The rows
+// are deleted afterwards.
+func rawInserts(ctx context.Context, st *sqldb.Store, mk func(*rand.Rand, int) []leadcycle.Interaction, o options) float64 {
+	const n = 50_000
+	r := rand.New(rand.NewPCG(1, 2))
+	var first int64
+	st.R.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM interactions").Scan(&first)
+	insert := st.Q("INSERT INTO interactions (type, occurred_at, contact_id, account_id, properties, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+	start := time.Now()
+	for done := 0; done < n; done += o.batch {
+		tx, err := st.W.BeginTx(ctx, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, i := range mk(r, o.batch) {
+			now := time.Now().UnixMicro()
+			props := "{}"
+			if i.Properties != nil {
+				props = `{"url":"https://example.com/pricing"}`
+			}
+			if _, err := tx.ExecContext(ctx, insert, i.Type, now, int64(i.ContactID), nil, props, now); err != nil {
+				log.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	took := time.Since(start)
+	if _, err := st.W.ExecContext(ctx, st.Q("DELETE FROM interactions WHERE id > ?"), first); err != nil {
+		log.Fatal(err)
+	}
+	return n / took.Seconds()
+}
