@@ -3,6 +3,7 @@ package scoring
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
@@ -17,11 +18,26 @@ type Worker struct {
 	Batch int
 	// Idle is the pause when nothing was due (default 50 ms).
 	Idle time.Duration
+	// Concurrency is the number of loops (default 2): while one writes its
+	// batch, another reads the next.
+	Concurrency int
 }
 
 // Run works until ctx ends. Errors are logged and retried after a pause that
 // grows up to 10 seconds.
 func (w *Worker) Run(ctx context.Context) {
+	n := w.Concurrency
+	if n <= 0 {
+		n = 2
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { w.loop(ctx) })
+	}
+	wg.Wait()
+}
+
+func (w *Worker) loop(ctx context.Context) {
 	batch, idle := w.Batch, w.Idle
 	if batch <= 0 {
 		batch = 2000

@@ -107,7 +107,15 @@ func run(ctx context.Context, name string, st *sqldb.Store, o options) {
 		}
 		log.Printf("%s: generated %d contacts, %d leads, %d interactions in %s", name, o.contacts, o.leads, o.interactions, time.Since(start).Round(time.Second))
 	}
-	st.DB.Clock = offsetClock{offset: time.Until(gen.Reference())}
+	// The clock starts just after the last generated interaction (a few
+	// follow-ups lie after gen.Reference()) and then runs in real time.
+	var last int64
+	st.R.QueryRowContext(ctx, "SELECT COALESCE(MAX(occurred_at), 0) FROM interactions").Scan(&last)
+	start := gen.Reference()
+	if t := time.UnixMicro(last).Add(time.Minute); t.After(start) {
+		start = t
+	}
+	st.DB.Clock = offsetClock{offset: time.Until(start)}
 	// Start from no models, so that reruns on a kept database measure the same.
 	for _, q := range []string{"DELETE FROM lead_scores", "DELETE FROM score_ledger", "DELETE FROM score_queue", "DELETE FROM lead_events", "DELETE FROM scoring_models",
 		"UPDATE leads SET sales_ready = FALSE, telesales_ready = FALSE WHERE status = 'open'"} {

@@ -46,15 +46,6 @@ func enqueueLeads(ctx context.Context, db *DB, tx *sql.Tx, cause, where string, 
 	return nil
 }
 
-// scheduleLead queues one lead for rescoring at due.
-func scheduleLead(ctx context.Context, db *DB, tx *sql.Tx, leadID int64, due time.Time, cause string) error {
-	q := strings.Replace(enqueueSQL, "{sel}", "VALUES (?, ?, ?, ?, ?, 0)", 1)
-	if _, err := db.ExecQ(ctx, tx, q, leadID, micros(due), rand.Int64(), cause, micros(due)); err != nil {
-		return fmt.Errorf("schedule scoring: %w", err)
-	}
-	return nil
-}
-
 // Hooks that enqueue rescoring; installed in init.
 
 func interactionEnqueues(ctx context.Context, db *DB, tx *sql.Tx, _, i *leadcycle.Interaction) error {
@@ -181,41 +172,36 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}
-	ids := make([]int64, len(claimed))
-	for i, c := range claimed {
-		ids[i] = c.leadID
-	}
-	var b *batch
+	p := newPlan(now)
 	if len(models) > 0 {
-		if b, err = s.loadBatch(ctx, ids, models, now, true); err != nil {
+		ids := make([]int64, len(claimed))
+		causes := make(map[leadcycle.ID]string, len(claimed))
+		for i, c := range claimed {
+			ids[i] = c.leadID
+			causes[leadcycle.ID(c.leadID)] = c.cause
+		}
+		b, err := s.loadBatch(ctx, ids, models, now, true)
+		if err != nil {
 			return 0, err
+		}
+		for _, l := range b.leads {
+			p.scoreLead(b, l, models, causes[l.ID])
 		}
 	}
 	err = s.InTx(ctx, func(tx *sql.Tx) error {
-		w := &scoreWriter{db: s.DB, tx: tx, now: now}
-		next := map[int64]time.Time{}
-		if b != nil {
-			causes := make(map[int64]string, len(claimed))
-			for _, c := range claimed {
-				causes[c.leadID] = c.cause
-			}
-			for _, l := range b.leads {
-				t, err := w.writeLead(ctx, b, l, models, causes[int64(l.ID)])
-				if err != nil {
-					return err
-				}
-				next[int64(l.ID)] = t
-			}
+		if err := p.write(ctx, s.DB, tx); err != nil {
+			return err
 		}
-		for _, c := range claimed {
-			if err := w.settle(ctx, c, next[c.leadID]); err != nil {
-				return err
-			}
-			s.observeLag(now.Sub(c.enqueued))
-		}
-		return nil
+		return p.settle(ctx, s.DB, tx, claimed)
 	})
-	return len(claimed), err
+	if err != nil {
+		return 0, err
+	}
+	done := s.Clock.Now()
+	for _, c := range claimed {
+		s.observeLag(done.Sub(c.enqueued))
+	}
+	return len(claimed), nil
 }
 
 // claim takes up to max due queue entries for claimLease.
@@ -290,18 +276,16 @@ func (s *Store) rescoreBatch(ctx context.Context, cm *scoring.Model, cursor int6
 	}
 	def := cm.Def
 	cause := fmt.Sprintf("model %s v%d published", def.Key, def.Version)
+	p := newPlan(now)
+	for _, l := range b.leads {
+		p.scoreLead(b, l, models, cause)
+	}
 	err = s.InTx(ctx, func(tx *sql.Tx) error {
-		w := &scoreWriter{db: s.DB, tx: tx, now: now}
-		for _, l := range b.leads {
-			next, err := w.writeLead(ctx, b, l, models, cause)
-			if err != nil {
-				return err
-			}
-			if !next.IsZero() {
-				if err := scheduleLead(ctx, s.DB, tx, int64(l.ID), next, "score changes with time"); err != nil {
-					return err
-				}
-			}
+		if err := p.write(ctx, s.DB, tx); err != nil {
+			return err
+		}
+		if err := p.scheduleAll(ctx, s.DB, tx); err != nil {
+			return err
 		}
 		done := len(ids) < max
 		last := cursor
@@ -314,7 +298,7 @@ func (s *Store) rescoreBatch(ctx context.Context, cm *scoring.Model, cursor int6
 		}
 		if _, err := s.ExecQ(ctx, tx, `UPDATE scoring_models SET rescore_cursor = ?, rescore_done = rescore_done + ?, rescore_scored = rescore_scored + ?,
 			rescore_unscorable = rescore_unscorable + ?, rescore_state = ?, rescore_finished_at = ? WHERE id = ? AND status = ?`,
-			last, len(ids), w.scored, w.unscorable, state, finished, int64(def.ID), leadcycle.ModelLive); err != nil {
+			last, len(ids), p.scored, p.unscorable, state, finished, int64(def.ID), leadcycle.ModelLive); err != nil {
 			return fmt.Errorf("rescore progress: %w", err)
 		}
 		if done && def.PreviousVersionID != nil {
@@ -338,147 +322,233 @@ type storedScore struct {
 // scoreKey identifies a lead's score under a model.
 type scoreKey struct{ lead, model leadcycle.ID }
 
-// scoreWriter writes the results of one batch in one transaction.
-type scoreWriter struct {
-	db  *DB
-	tx  *sql.Tx
-	now time.Time
+// plan is what scoring a batch decided, computed before the write
+// transaction so that the single writer is held only to write.
+type plan struct {
+	now     time.Time
+	upserts [][]any // lead_scores rows
+	ledger  [][]any // score_ledger rows
+	removes []scoreKey
+	marks   []mark
+	next    map[int64]time.Time // when each lead's scores change with time alone
 
 	scored, unscorable int
 }
 
-// writeLead stores one lead's results under every model and marks it sales or
-// telesales ready. It returns when the lead's scores change next with time
-// alone (zero: never).
-func (w *scoreWriter) writeLead(ctx context.Context, b *batch, l *leadcycle.Lead, models []*scoring.Model, cause string) (time.Time, error) {
-	var next time.Time
+// mark is a lead reaching a live model's threshold.
+type mark struct {
+	lead             *leadcycle.Lead
+	flag, event      string
+	model            *leadcycle.ScoringModel
+	score, threshold int64
+}
+
+func newPlan(now time.Time) *plan { return &plan{now: now, next: map[int64]time.Time{}} }
+
+// scoreLead scores one lead under every model and records what to write.
+func (p *plan) scoreLead(b *batch, l *leadcycle.Lead, models []*scoring.Model, cause string) {
 	counted := false
 	for _, cm := range models {
-		res := cm.Score(b.subject(l, cm), w.now)
-		if !res.NextChange.IsZero() && (next.IsZero() || res.NextChange.Before(next)) {
-			next = res.NextChange
+		res := cm.Score(b.subject(l, cm), p.now)
+		if t := res.NextChange; !t.IsZero() {
+			if cur, ok := p.next[int64(l.ID)]; !ok || t.Before(cur) {
+				p.next[int64(l.ID)] = t
+			}
 		}
 		key := scoreKey{l.ID, cm.Def.ID}
 		old, had := b.scores[key]
 		if !res.Applies || !res.Scorable {
 			if res.Applies && !counted {
-				w.unscorable++
+				p.unscorable++
 				counted = true
 			}
 			if had {
-				if err := w.remove(ctx, key, old, cause); err != nil {
-					return next, err
-				}
+				p.removes = append(p.removes, key)
+				p.ledger = append(p.ledger, []any{int64(key.lead), int64(key.model), old.score, nil, old.grade, "", cause + "; the model no longer scores this lead", micros(p.now)})
 			}
 			continue
 		}
 		if !counted {
-			w.scored++
+			p.scored++
 			counted = true
 		}
 		rules := rulesJSON(res.Rules)
 		if !had || old.score != res.Score || old.grade != res.Grade || old.rules != rules {
-			if err := w.upsert(ctx, key, res, rules); err != nil {
-				return next, err
-			}
+			p.upserts = append(p.upserts, []any{int64(key.lead), int64(key.model), res.Score, res.Grade, rules, micros(p.now)})
 		}
 		if !had || old.score != res.Score || old.grade != res.Grade {
-			var oldScore *int64
+			var oldScore any
 			if had {
-				oldScore = &old.score
+				oldScore = old.score
 			}
-			if err := w.ledger(ctx, key, oldScore, &res.Score, old.grade, res.Grade, cause); err != nil {
-				return next, err
-			}
+			p.ledger = append(p.ledger, []any{int64(key.lead), int64(key.model), oldScore, res.Score, old.grade, res.Grade, cause, micros(p.now)})
 		}
-		if err := w.qualify(ctx, l, cm.Def, res.Score); err != nil {
-			return next, err
-		}
+		p.qualify(l, cm.Def, res.Score)
 	}
-	return next, nil
 }
 
-func (w *scoreWriter) upsert(ctx context.Context, k scoreKey, res scoring.Result, rules string) error {
-	_, err := w.db.ExecQ(ctx, w.tx, `INSERT INTO lead_scores (lead_id, model_id, score, grade, rules, computed_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (lead_id, model_id) DO UPDATE SET score = excluded.score, grade = excluded.grade, rules = excluded.rules, computed_at = excluded.computed_at`,
-		int64(k.lead), int64(k.model), res.Score, res.Grade, rules, micros(w.now))
-	if err != nil {
-		return fmt.Errorf("write score: %w", err)
-	}
-	return nil
-}
-
-func (w *scoreWriter) remove(ctx context.Context, k scoreKey, old storedScore, cause string) error {
-	if _, err := w.db.ExecQ(ctx, w.tx, "DELETE FROM lead_scores WHERE lead_id = ? AND model_id = ?", int64(k.lead), int64(k.model)); err != nil {
-		return fmt.Errorf("remove score: %w", err)
-	}
-	return w.ledger(ctx, k, &old.score, nil, old.grade, "", cause+"; the model no longer scores this lead")
-}
-
-func (w *scoreWriter) ledger(ctx context.Context, k scoreKey, oldScore, newScore *int64, oldGrade, newGrade, cause string) error {
-	_, err := w.db.ExecQ(ctx, w.tx, `INSERT INTO score_ledger (lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		int64(k.lead), int64(k.model), oldScore, newScore, oldGrade, newGrade, cause, micros(w.now))
-	if err != nil {
-		return fmt.Errorf("write score ledger: %w", err)
-	}
-	return nil
-}
-
-// qualify marks an open lead sales ready (or telesales ready) when a live
-// model's score reaches the threshold. The conditional update makes the mark
-// and its event happen once even when two workers score the lead at once.
-func (w *scoreWriter) qualify(ctx context.Context, l *leadcycle.Lead, m *leadcycle.ScoringModel, score int64) error {
+// qualify records that an open lead reached a live model's sales-ready (or
+// telesales-ready) threshold.
+func (p *plan) qualify(l *leadcycle.Lead, m *leadcycle.ScoringModel, score int64) {
 	if m.Status != leadcycle.ModelLive || l.Status != leadcycle.LeadOpen {
-		return nil
+		return
 	}
 	if t := m.SalesReadyThreshold; t != nil && score >= *t && !l.SalesReady {
-		if err := w.mark(ctx, l, "sales_ready", leadcycle.EventLeadSalesReady, m, score, *t); err != nil {
-			return err
-		}
+		p.marks = append(p.marks, mark{l, "sales_ready", leadcycle.EventLeadSalesReady, m, score, *t})
 		l.SalesReady = true
 	}
 	if t := m.TelesalesReadyThreshold; t != nil && score >= *t && !l.TelesalesReady && !l.SalesReady {
-		if err := w.mark(ctx, l, "telesales_ready", leadcycle.EventLeadTelesalesReady, m, score, *t); err != nil {
+		p.marks = append(p.marks, mark{l, "telesales_ready", leadcycle.EventLeadTelesalesReady, m, score, *t})
+		l.TelesalesReady = true
+	}
+}
+
+// write applies the plan in tx.
+func (p *plan) write(ctx context.Context, db *DB, tx *sql.Tx) error {
+	if err := execRows(ctx, db, tx, "INSERT INTO lead_scores (lead_id, model_id, score, grade, rules, computed_at) VALUES ",
+		` ON CONFLICT (lead_id, model_id) DO UPDATE SET score = excluded.score, grade = excluded.grade, rules = excluded.rules, computed_at = excluded.computed_at`, p.upserts); err != nil {
+		return fmt.Errorf("write scores: %w", err)
+	}
+	for _, k := range p.removes {
+		if _, err := db.ExecQ(ctx, tx, "DELETE FROM lead_scores WHERE lead_id = ? AND model_id = ?", int64(k.lead), int64(k.model)); err != nil {
+			return fmt.Errorf("remove score: %w", err)
+		}
+	}
+	if err := execRows(ctx, db, tx, "INSERT INTO score_ledger (lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at) VALUES ", "", p.ledger); err != nil {
+		return fmt.Errorf("write score ledger: %w", err)
+	}
+	for _, m := range p.marks {
+		if err := m.write(ctx, db, tx, p.now); err != nil {
 			return err
 		}
-		l.TelesalesReady = true
 	}
 	return nil
 }
 
-func (w *scoreWriter) mark(ctx context.Context, l *leadcycle.Lead, flag, event string, m *leadcycle.ScoringModel, score, threshold int64) error {
-	res, err := w.db.ExecQ(ctx, w.tx, "UPDATE leads SET "+flag+" = ?, updated_at = ? WHERE id = ? AND "+flag+" = ? AND status = ?",
-		true, micros(w.now), int64(l.ID), false, leadcycle.LeadOpen)
+// write marks the lead and records the event, once: the conditional update
+// makes a second worker scoring the same lead at the same time do nothing.
+func (m mark) write(ctx context.Context, db *DB, tx *sql.Tx, now time.Time) error {
+	res, err := db.ExecQ(ctx, tx, "UPDATE leads SET "+m.flag+" = ?, updated_at = ? WHERE id = ? AND "+m.flag+" = ? AND status = ?",
+		true, micros(now), int64(m.lead.ID), false, leadcycle.LeadOpen)
 	if err != nil {
-		return fmt.Errorf("mark %s: %w", flag, err)
+		return fmt.Errorf("mark %s: %w", m.flag, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // another worker marked it, or the lead was closed meanwhile
 	}
-	payload := map[string]any{"model_id": m.ID, "model_key": m.Key, "model_version": m.Version, "score": score, "threshold": threshold,
-		"reason": fmt.Sprintf("score %d under model %s v%d reached the %s threshold %d", score, m.Key, m.Version, strings.ReplaceAll(flag, "_", "-"), threshold)}
-	if _, err := w.db.ExecQ(ctx, w.tx, "INSERT INTO lead_events (type, lead_id, payload, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		event, int64(l.ID), jsonText(payload), micros(w.now)); err != nil {
-		return fmt.Errorf("write %s event: %w", event, err)
+	what := strings.ReplaceAll(m.flag, "_", " ")
+	payload := map[string]any{"model_id": m.model.ID, "model_key": m.model.Key, "model_version": m.model.Version, "score": m.score, "threshold": m.threshold,
+		"reason": fmt.Sprintf("score %d under model %s v%d reached the %s threshold %d", m.score, m.model.Key, m.model.Version, what, m.threshold)}
+	if _, err := db.ExecQ(ctx, tx, "INSERT INTO lead_events (type, lead_id, payload, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+		m.event, int64(m.lead.ID), jsonText(payload), micros(now)); err != nil {
+		return fmt.Errorf("write %s event: %w", m.event, err)
 	}
-	return enqueueLeads(ctx, w.db, w.tx, "lead "+l.ID.String()+" marked "+strings.ReplaceAll(flag, "_", " "), "l.id = ?", int64(l.ID))
+	return enqueueLeads(ctx, db, tx, "lead "+m.lead.ID.String()+" marked "+what, "l.id = ?", int64(m.lead.ID))
 }
 
-// settle removes a processed queue entry unless it was re-enqueued meanwhile
-// (then it is released for the next round), and schedules the next change.
-func (w *scoreWriter) settle(ctx context.Context, c queued, next time.Time) error {
-	res, err := w.db.ExecQ(ctx, w.tx, "DELETE FROM score_queue WHERE lead_id = ? AND seq = ?", c.leadID, c.seq)
-	if err != nil {
-		return fmt.Errorf("settle scoring queue: %w", err)
+// settle removes the processed queue entries that nothing re-enqueued
+// meanwhile (the others are released for the next round) and schedules the
+// next change of each lead.
+func (p *plan) settle(ctx context.Context, db *DB, tx *sql.Tx, claimed []queued) error {
+	pairs := make([][]any, len(claimed))
+	for i, c := range claimed {
+		pairs[i] = []any{c.leadID, c.seq}
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		_, err := w.db.ExecQ(ctx, w.tx, "UPDATE score_queue SET claimed_until = 0 WHERE lead_id = ?", c.leadID)
-		return err
+	deleted := map[int64]bool{}
+	for chunk := range chunks(pairs) {
+		rows, err := db.QueryQ(ctx, tx, "DELETE FROM score_queue WHERE (lead_id, seq) IN (VALUES "+strings.Repeat("(CAST(? AS BIGINT), CAST(? AS BIGINT)), ", len(chunk)-1)+"(CAST(? AS BIGINT), CAST(? AS BIGINT))) RETURNING lead_id", flatten(chunk)...)
+		if err != nil {
+			return fmt.Errorf("settle scoring queue: %w", err)
+		}
+		gone, err := scanAll(rows, func(r scanner) (int64, error) { var id int64; return id, r.Scan(&id) })
+		if err != nil {
+			return fmt.Errorf("settle scoring queue: %w", err)
+		}
+		for _, id := range gone {
+			deleted[id] = true
+		}
 	}
-	if next.IsZero() {
-		return nil
+	var release []int64
+	var schedule [][]any
+	for _, c := range claimed {
+		if !deleted[c.leadID] {
+			release = append(release, c.leadID)
+		} else if t, ok := p.next[c.leadID]; ok {
+			schedule = append(schedule, []any{c.leadID, micros(t), rand.Int64(), "score changes with time", micros(t)})
+		}
 	}
-	return scheduleLead(ctx, w.db, w.tx, c.leadID, next, "score changes with time")
+	if len(release) > 0 {
+		if _, err := db.ExecQ(ctx, tx, "UPDATE score_queue SET claimed_until = 0 WHERE "+db.Dialect.InIDs("lead_id"), db.Dialect.IDsArg(release)); err != nil {
+			return fmt.Errorf("release scoring queue: %w", err)
+		}
+	}
+	return p.schedule(ctx, db, tx, schedule)
+}
+
+// scheduleAll queues every lead with a next change (for rescore jobs).
+func (p *plan) scheduleAll(ctx context.Context, db *DB, tx *sql.Tx) error {
+	var rows [][]any
+	for id, t := range p.next {
+		rows = append(rows, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
+	}
+	slices.SortFunc(rows, func(a, b []any) int { return int(a[0].(int64) - b[0].(int64)) })
+	return p.schedule(ctx, db, tx, rows)
+}
+
+func (p *plan) schedule(ctx context.Context, db *DB, tx *sql.Tx, rows [][]any) error {
+	suffix := strings.TrimPrefix(enqueueSQL, "INSERT INTO score_queue (lead_id, due_at, seq, cause, enqueued_at, claimed_until) {sel}")
+	for i := range rows {
+		rows[i] = append(rows[i], 0)
+	}
+	if err := execRows(ctx, db, tx, "INSERT INTO score_queue (lead_id, due_at, seq, cause, enqueued_at, claimed_until) VALUES ", suffix, rows); err != nil {
+		return fmt.Errorf("schedule scoring: %w", err)
+	}
+	return nil
+}
+
+// Multi-row statements: rows go in chunks of 64, 16, 4 or 1, so that a few
+// statement shapes serve any batch and stay prepared.
+var chunkSizes = []int{64, 16, 4, 1}
+
+func chunks(rows [][]any) func(yield func([][]any) bool) {
+	return func(yield func([][]any) bool) {
+		for len(rows) > 0 {
+			n := 1
+			for _, c := range chunkSizes {
+				if len(rows) >= c {
+					n = c
+					break
+				}
+			}
+			if !yield(rows[:n]) {
+				return
+			}
+			rows = rows[n:]
+		}
+	}
+}
+
+func valueMarks(rows, cols int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ")
+}
+
+func flatten(rows [][]any) []any {
+	out := make([]any, 0, len(rows)*len(rows[0]))
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+// execRows runs prefix + VALUES rows + suffix in chunks.
+func execRows(ctx context.Context, db *DB, tx *sql.Tx, prefix, suffix string, rows [][]any) error {
+	for chunk := range chunks(rows) {
+		if _, err := db.ExecQ(ctx, tx, prefix+valueMarks(len(chunk), len(chunk[0]))+suffix, flatten(chunk)...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // batch holds everything needed to score a set of leads.
@@ -557,7 +627,7 @@ func (s *Store) loadBatch(ctx context.Context, ids []int64, models []*scoring.Mo
 	need := interactionNeeds(models, now)
 	for _, cm := range models {
 		if cm.Def.Target == leadcycle.TargetAccount {
-			accountTargets = accountIDsOf(b.leads)
+			accountTargets = accountBasedIDs(b.leads)
 		} else {
 			contactTargets = contactIDs
 		}
@@ -573,10 +643,12 @@ func (s *Store) loadBatch(ctx context.Context, ids []int64, models []*scoring.Mo
 	return b, nil
 }
 
-func accountIDsOf(leads []*leadcycle.Lead) []int64 {
+// accountBasedIDs returns the accounts of the account-based leads (a parent
+// account and no parent contact).
+func accountBasedIDs(leads []*leadcycle.Lead) []int64 {
 	var out []int64
 	for _, l := range leads {
-		if l.AccountID != nil {
+		if l.AccountID != nil && l.ContactID == nil {
 			out = append(out, int64(*l.AccountID))
 		}
 	}
@@ -597,56 +669,78 @@ func selectByIDs[T leadcycle.Record](ctx context.Context, s *Store, r *repo[T], 
 	return scanAll(rows, scanRecord(r.t))
 }
 
-// needs says which interactions a set of models looks at.
+// needs says which interactions a set of models looks at: per type, since
+// when (zero: all time), and whether a where filter reads its properties.
 type needs struct {
-	types     []string
-	since     time.Time // zero: all time
+	since     map[string]time.Time
 	withWhere map[string]bool
 }
 
 func interactionNeeds(models []*scoring.Model, now time.Time) needs {
-	n := needs{withWhere: map[string]bool{}}
-	allTime := false
-	first := true
+	n := needs{since: map[string]time.Time{}, withWhere: map[string]bool{}}
 	for _, cm := range models {
-		n.types = append(n.types, cm.InteractionTypes()...)
-		if since, ok := cm.Since(now); !ok {
-			allTime = true
-		} else if len(cm.InteractionTypes()) > 0 && (first || since.Before(n.since)) {
-			n.since, first = since, false
-		}
 		for _, r := range cm.Def.Rules {
 			for _, b := range r.Behaviors {
+				from := time.Time{}
+				switch {
+				case b.WindowDays != nil:
+					from = now.Add(-time.Duration(*b.WindowDays) * 24 * time.Hour)
+				case b.Since != nil:
+					from = *b.Since
+				}
+				if cur, seen := n.since[b.Type]; !seen || from.Before(cur) {
+					n.since[b.Type] = from
+				}
 				if b.Where != "" {
 					n.withWhere[b.Type] = true
 				}
 			}
 		}
 	}
-	if allTime {
-		n.since = time.Time{}
-	}
-	slices.Sort(n.types)
-	n.types = slices.Compact(n.types)
 	return n
+}
+
+// interactionQuery reads, per needed type, the interactions in its window of
+// the owners given as the first placeholder; owner names the owner column
+// and from the tables. Types without a where filter read only the columns in
+// the index.
+func (s *Store) interactionQuery(n needs, owner, from string) (string, []any) {
+	types := make([]string, 0, len(n.since))
+	for t := range n.since {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	var parts []string
+	var args []any
+	for _, t := range types {
+		props := "'{}', NULL, NULL"
+		if n.withWhere[t] {
+			props = "i.properties, i.lead_id, i.account_id"
+		}
+		parts = append(parts, "SELECT "+owner+", i.id, i.type, i.occurred_at, i.contact_id, "+props+" FROM "+from+
+			" WHERE "+s.Dialect.InIDs(owner)+" AND i.type = ? AND i.occurred_at >= ?")
+		args = append(args, t, micros(n.since[t]))
+	}
+	return strings.Join(parts, " UNION ALL "), args
 }
 
 // loadInteractions reads the interactions of the target contacts and of all
 // contacts of the target accounts.
 func (s *Store) loadInteractions(ctx context.Context, b *batch, n needs, contactIDs, accountIDs []int64) error {
-	if len(n.types) == 0 {
+	if len(n.since) == 0 {
 		return nil
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(n.types)), ", ")
-	load := func(query string, ids []int64, add func(owner leadcycle.ID, i leadcycle.Interaction)) error {
+	load := func(owner, from string, ids []int64, add func(owner leadcycle.ID, i leadcycle.Interaction)) error {
 		if len(ids) == 0 {
 			return nil
 		}
 		slices.Sort(ids)
 		ids = slices.Compact(ids)
-		args := []any{s.Dialect.IDsArg(ids), micros(n.since)}
-		for _, t := range n.types {
-			args = append(args, t)
+		query, perType := s.interactionQuery(n, owner, from)
+		idsArg := s.Dialect.IDsArg(ids)
+		var args []any
+		for k := 0; k < len(perType); k += 2 {
+			args = append(args, idsArg, perType[k], perType[k+1])
 		}
 		rows, err := s.QueryQ(ctx, s.R, query, args...)
 		if err != nil {
@@ -657,7 +751,7 @@ func (s *Store) loadInteractions(ctx context.Context, b *batch, n needs, contact
 			var i leadcycle.Interaction
 			var owner leadcycle.ID
 			var props []byte
-			if err := rows.Scan(idCol{&owner}, idCol{&i.ID}, &i.Type, timeCol{&i.OccurredAt}, idCol{&i.ContactID}, nullIDCol{&i.LeadID}, nullIDCol{&i.AccountID}, &props); err != nil {
+			if err := rows.Scan(idCol{&owner}, idCol{&i.ID}, &i.Type, timeCol{&i.OccurredAt}, idCol{&i.ContactID}, &props, nullIDCol{&i.LeadID}, nullIDCol{&i.AccountID}); err != nil {
 				return fmt.Errorf("load interactions: %w", err)
 			}
 			if n.withWhere[i.Type] {
@@ -669,13 +763,11 @@ func (s *Store) loadInteractions(ctx context.Context, b *batch, n needs, contact
 		}
 		return rows.Err()
 	}
-	cols := "i.id, i.type, i.occurred_at, i.contact_id, i.lead_id, i.account_id, i.properties"
-	filter := " AND i.occurred_at >= ? AND i.type IN (" + marks + ")"
-	if err := load("SELECT i.contact_id, "+cols+" FROM interactions i WHERE "+s.Dialect.InIDs("i.contact_id")+filter, contactIDs,
+	if err := load("i.contact_id", "interactions i", contactIDs,
 		func(o leadcycle.ID, i leadcycle.Interaction) { b.byContact[o] = append(b.byContact[o], i) }); err != nil {
 		return err
 	}
-	return load("SELECT c.account_id, "+cols+" FROM contacts c JOIN interactions i ON i.contact_id = c.id WHERE "+s.Dialect.InIDs("c.account_id")+filter, accountIDs,
+	return load("c.account_id", "contacts c JOIN interactions i ON i.contact_id = c.id", accountIDs,
 		func(o leadcycle.ID, i leadcycle.Interaction) { b.byAccount[o] = append(b.byAccount[o], i) })
 }
 

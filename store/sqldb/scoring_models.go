@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -427,16 +428,91 @@ func loadLeadScores(ctx context.Context, db *DB, q querier, leads []*leadcycle.L
 	return rows.Err()
 }
 
-// AddInteractions implements leadcycle.Store.
+// AddInteractions implements leadcycle.Store. It reads the contacts of the
+// whole batch in one query and enqueues the affected leads for scoring in two
+// statements, however many interactions the batch holds.
 func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interaction) error {
+	now := s.Clock.Now()
+	for i := range items {
+		if err := interactionTable.prepare(&items[i], now, true); err != nil {
+			return itemError(i, err)
+		}
+	}
 	return s.InTx(ctx, func(tx *sql.Tx) error {
+		accounts, err := s.contactAccounts(ctx, tx, items)
+		if err != nil {
+			return err
+		}
+		var contactIDs, accountIDs []int64
 		for i := range items {
-			if err := s.interactions.createTx(ctx, tx, &items[i]); err != nil {
-				return itemError(i, err)
+			it := &items[i]
+			acc, ok := accounts[it.ContactID]
+			if !ok {
+				return itemError(i, leadcycle.FieldErrorf(leadcycle.EInvalid, "contact_id", "contact %s does not exist", it.ContactID))
+			}
+			if it.LeadID != nil || it.AccountID != nil {
+				if err := s.interactions.check(ctx, tx, it); err != nil {
+					return itemError(i, err)
+				}
+			}
+			if it.AccountID == nil && acc != 0 {
+				it.AccountID = leadcycle.IDPtr(acc)
+			}
+			var id int64
+			if err := s.QueryRowQ(ctx, tx, s.interactions.insertSQL, interactionTable.values(it)...).Scan(&id); err != nil {
+				return itemError(i, s.interactions.writeErr(err))
+			}
+			it.ID = leadcycle.ID(id)
+			contactIDs = append(contactIDs, int64(it.ContactID))
+			if it.AccountID != nil {
+				accountIDs = append(accountIDs, int64(*it.AccountID))
 			}
 		}
-		return nil
+		if len(items) == 0 {
+			return nil
+		}
+		cause := fmt.Sprintf("interaction %s (%s)", items[0].ID, items[0].Type)
+		if len(items) > 1 {
+			cause = fmt.Sprintf("%d interactions (%s…%s)", len(items), items[0].ID, items[len(items)-1].ID)
+		}
+		if err := enqueueLeads(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.contact_id"), s.Dialect.IDsArg(uniqueIDs(contactIDs))); err != nil {
+			return err
+		}
+		if len(accountIDs) == 0 {
+			return nil
+		}
+		return enqueueLeads(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.account_id")+" AND l.contact_id IS NULL", s.Dialect.IDsArg(uniqueIDs(accountIDs)))
 	})
+}
+
+// contactAccounts returns the account (0 for none) of every contact the
+// items refer to that exists.
+func (s *Store) contactAccounts(ctx context.Context, tx *sql.Tx, items []leadcycle.Interaction) (map[leadcycle.ID]leadcycle.ID, error) {
+	ids := make([]int64, len(items))
+	for i := range items {
+		ids[i] = int64(items[i].ContactID)
+	}
+	rows, err := s.QueryQ(ctx, tx, "SELECT id, account_id FROM contacts WHERE "+s.Dialect.InIDs("id"), s.Dialect.IDsArg(uniqueIDs(ids)))
+	if err != nil {
+		return nil, fmt.Errorf("contacts of interactions: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[leadcycle.ID]leadcycle.ID, len(ids))
+	for rows.Next() {
+		var id int64
+		var acc sql.NullInt64
+		if err := rows.Scan(&id, &acc); err != nil {
+			return nil, fmt.Errorf("contacts of interactions: %w", err)
+		}
+		out[leadcycle.ID(id)] = leadcycle.ID(acc.Int64)
+	}
+	return out, rows.Err()
+}
+
+// uniqueIDs sorts ids and drops repeats, in place.
+func uniqueIDs(ids []int64) []int64 {
+	slices.Sort(ids)
+	return slices.Compact(ids)
 }
 
 // itemError prefixes the fields of a validation error with items[i].
