@@ -14,7 +14,7 @@ import (
 type Worker struct {
 	Store  leadcycle.ScoringStore
 	Logger *slog.Logger
-	// Batch is the most leads scored per round (default 2000).
+	// Batch is the most leads scored per round (default 500).
 	Batch int
 	// Idle is the pause when nothing was due (default 50 ms).
 	Idle time.Duration
@@ -40,7 +40,7 @@ func (w *Worker) Run(ctx context.Context) {
 func (w *Worker) loop(ctx context.Context) {
 	batch, idle := w.Batch, w.Idle
 	if batch <= 0 {
-		batch = 2000
+		batch = 500
 	}
 	if idle <= 0 {
 		idle = 50 * time.Millisecond

@@ -44,6 +44,9 @@ type Dialect struct {
 	// of ids.
 	InIDs  func(column string) string
 	IDsArg func(ids []int64) any
+	// SingleNode is true when only one process uses the database (SQLite):
+	// work is claimed in memory instead of with leases in rows.
+	SingleNode bool
 	// SkipLocked is appended to a locking SELECT whose rows another
 	// transaction may take instead.
 	SkipLocked string

@@ -165,28 +165,38 @@ func (s *Store) liveModels(ctx context.Context) ([]*scoring.Model, error) {
 	return out, nil
 }
 
-// processQueue claims due queue entries and rescores their leads.
+// processQueue claims due queue entries and rescores their leads: it reads
+// and scores the batch, then writes the results in one transaction.
 func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max int) (int, error) {
 	now := s.Clock.Now()
 	claimed, err := s.claim(ctx, now, max)
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}
-	p := newPlan(now)
-	if len(models) > 0 {
+	defer s.release(claimed)
+	score := func(q querier) (*plan, error) {
+		p := newPlan(now)
+		if len(models) == 0 {
+			return p, nil
+		}
 		ids := make([]int64, len(claimed))
 		causes := make(map[leadcycle.ID]string, len(claimed))
 		for i, c := range claimed {
 			ids[i] = c.leadID
 			causes[leadcycle.ID(c.leadID)] = c.cause
 		}
-		b, err := s.loadBatch(ctx, ids, models, now, true)
+		b, err := s.loadBatch(ctx, q, ids, models, now, true)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		for _, l := range b.leads {
 			p.scoreLead(b, l, models, causes[l.ID])
 		}
+		return p, nil
+	}
+	p, err := score(s.R)
+	if err != nil {
+		return 0, err
 	}
 	err = s.InTx(ctx, func(tx *sql.Tx) error {
 		if err := p.write(ctx, s.DB, tx); err != nil {
@@ -206,6 +216,9 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 
 // claim takes up to max due queue entries for claimLease.
 func (s *Store) claim(ctx context.Context, now time.Time, max int) ([]queued, error) {
+	if s.Dialect.SingleNode {
+		return s.claimLocal(ctx, now, max)
+	}
 	var out []queued
 	err := s.InTx(ctx, func(tx *sql.Tx) error {
 		rows, err := s.QueryQ(ctx, tx, `UPDATE score_queue SET claimed_until = ? WHERE lead_id IN (
@@ -221,6 +234,48 @@ func (s *Store) claim(ctx context.Context, now time.Time, max int) ([]queued, er
 		return err
 	})
 	return out, err
+}
+
+// claimLocal claims in memory: a database that serves one process needs no
+// leases in its rows, and saves a write per lead.
+func (s *Store) claimLocal(ctx context.Context, now time.Time, max int) ([]queued, error) {
+	s.inflight.mu.Lock()
+	defer s.inflight.mu.Unlock()
+	rows, err := s.QueryQ(ctx, s.R, "SELECT lead_id, seq, cause, enqueued_at FROM score_queue WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+		micros(now), max+len(s.inflight.ids))
+	if err != nil {
+		return nil, fmt.Errorf("claim scoring queue: %w", err)
+	}
+	all, err := scanAll(rows, func(r scanner) (queued, error) {
+		var q queued
+		return q, r.Scan(&q.leadID, &q.seq, &q.cause, timeCol{&q.enqueued})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim scoring queue: %w", err)
+	}
+	if s.inflight.ids == nil {
+		s.inflight.ids = map[int64]bool{}
+	}
+	out := all[:0]
+	for _, q := range all {
+		if !s.inflight.ids[q.leadID] && len(out) < max {
+			s.inflight.ids[q.leadID] = true
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+// release ends in-memory claims.
+func (s *Store) release(claimed []queued) {
+	if !s.Dialect.SingleNode {
+		return
+	}
+	s.inflight.mu.Lock()
+	defer s.inflight.mu.Unlock()
+	for _, q := range claimed {
+		delete(s.inflight.ids, q.leadID)
+	}
 }
 
 // rescoreStep advances one running rescore job by a batch of leads.
@@ -270,7 +325,7 @@ func (s *Store) rescoreBatch(ctx context.Context, cm *scoring.Model, cursor int6
 		return 0, err
 	}
 	models := []*scoring.Model{cm}
-	b, err := s.loadBatch(ctx, ids, models, now, true)
+	b, err := s.loadBatch(ctx, s.R, ids, models, now, true)
 	if err != nil {
 		return 0, err
 	}
@@ -477,8 +532,12 @@ func (p *plan) settle(ctx context.Context, db *DB, tx *sql.Tx, claimed []queued)
 			schedule = append(schedule, []any{c.leadID, micros(t), rand.Int64(), "score changes with time", micros(t)})
 		}
 	}
+	// An entry re-enqueued meanwhile stays for the next round. What was
+	// enqueued before this batch was read is scored now, so its wait restarts
+	// at the batch's start.
 	if len(release) > 0 {
-		if _, err := db.ExecQ(ctx, tx, "UPDATE score_queue SET claimed_until = 0 WHERE "+db.Dialect.InIDs("lead_id"), db.Dialect.IDsArg(release)); err != nil {
+		if _, err := db.ExecQ(ctx, tx, "UPDATE score_queue SET claimed_until = 0, enqueued_at = CASE WHEN enqueued_at < ? THEN ? ELSE enqueued_at END WHERE "+db.Dialect.InIDs("lead_id"),
+			micros(p.now), micros(p.now), db.Dialect.IDsArg(release)); err != nil {
 			return fmt.Errorf("release scoring queue: %w", err)
 		}
 	}
@@ -587,10 +646,10 @@ func (b *batch) subject(l *leadcycle.Lead, cm *scoring.Model) scoring.Subject {
 
 // loadBatch reads the leads with ids, their contacts and accounts, their
 // current scores and the interactions the models need.
-func (s *Store) loadBatch(ctx context.Context, ids []int64, models []*scoring.Model, now time.Time, withScores bool) (*batch, error) {
+func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []*scoring.Model, now time.Time, withScores bool) (*batch, error) {
 	b := &batch{contacts: map[leadcycle.ID]*leadcycle.Contact{}, accounts: map[leadcycle.ID]*leadcycle.Account{},
 		byContact: map[leadcycle.ID][]leadcycle.Interaction{}, byAccount: map[leadcycle.ID][]leadcycle.Interaction{}, scores: map[scoreKey]storedScore{}}
-	leads, err := selectByIDs(ctx, s, s.leads, "id", ids)
+	leads, err := selectByIDs(ctx, s, q, s.leads, "id", ids)
 	if err != nil {
 		return nil, err
 	}
@@ -607,7 +666,7 @@ func (s *Store) loadBatch(ctx context.Context, ids []int64, models []*scoring.Mo
 			accountIDs = append(accountIDs, int64(*l.AccountID))
 		}
 	}
-	contacts, err := selectByIDs(ctx, s, s.contacts, "id", contactIDs)
+	contacts, err := selectByIDs(ctx, s, q, s.contacts, "id", contactIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -617,26 +676,34 @@ func (s *Store) loadBatch(ctx context.Context, ids []int64, models []*scoring.Mo
 			accountIDs = append(accountIDs, int64(*a))
 		}
 	}
-	accounts, err := selectByIDs(ctx, s, s.accounts, "id", accountIDs)
+	accounts, err := selectByIDs(ctx, s, q, s.accounts, "id", accountIDs)
 	if err != nil {
 		return nil, err
 	}
 	for i := range accounts {
 		b.accounts[accounts[i].ID] = &accounts[i]
 	}
-	need := interactionNeeds(models, now)
+	// Each target reads only what its own models look at.
+	var contactModels, accountModels []*scoring.Model
 	for _, cm := range models {
 		if cm.Def.Target == leadcycle.TargetAccount {
+			accountModels = append(accountModels, cm)
 			accountTargets = accountBasedIDs(b.leads)
 		} else {
+			contactModels = append(contactModels, cm)
 			contactTargets = contactIDs
 		}
 	}
-	if err := s.loadInteractions(ctx, b, need, contactTargets, accountTargets); err != nil {
+	if err := s.loadInteractions(ctx, q, interactionNeeds(contactModels, now), "i.contact_id", "interactions i", contactTargets,
+		func(o leadcycle.ID, i leadcycle.Interaction) { b.byContact[o] = append(b.byContact[o], i) }); err != nil {
+		return nil, err
+	}
+	if err := s.loadInteractions(ctx, q, interactionNeeds(accountModels, now), "c.account_id", "contacts c JOIN interactions i ON i.contact_id = c.id", accountTargets,
+		func(o leadcycle.ID, i leadcycle.Interaction) { b.byAccount[o] = append(b.byAccount[o], i) }); err != nil {
 		return nil, err
 	}
 	if withScores && len(models) > 0 {
-		if err := s.loadStoredScores(ctx, b, ids); err != nil {
+		if err := s.loadStoredScores(ctx, q, b, ids); err != nil {
 			return nil, err
 		}
 	}
@@ -656,13 +723,13 @@ func accountBasedIDs(leads []*leadcycle.Lead) []int64 {
 }
 
 // selectByIDs reads the records of a repo whose column is one of ids.
-func selectByIDs[T leadcycle.Record](ctx context.Context, s *Store, r *repo[T], col string, ids []int64) ([]T, error) {
+func selectByIDs[T leadcycle.Record](ctx context.Context, s *Store, q querier, r *repo[T], col string, ids []int64) ([]T, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	rows, err := s.QueryQ(ctx, s.R, r.selectSQL+" WHERE "+s.Dialect.InIDs(col), s.Dialect.IDsArg(ids))
+	rows, err := s.QueryQ(ctx, q, r.selectSQL+" WHERE "+s.Dialect.InIDs(col), s.Dialect.IDsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", r.t.name, err)
 	}
@@ -724,55 +791,42 @@ func (s *Store) interactionQuery(n needs, owner, from string) (string, []any) {
 	return strings.Join(parts, " UNION ALL "), args
 }
 
-// loadInteractions reads the interactions of the target contacts and of all
-// contacts of the target accounts.
-func (s *Store) loadInteractions(ctx context.Context, b *batch, n needs, contactIDs, accountIDs []int64) error {
-	if len(n.since) == 0 {
+// loadInteractions reads what n needs of the interactions of the owners
+// (contacts, or the contacts of accounts) with the ids, passing each to add.
+func (s *Store) loadInteractions(ctx context.Context, q querier, n needs, owner, from string, ids []int64, add func(owner leadcycle.ID, i leadcycle.Interaction)) error {
+	if len(n.since) == 0 || len(ids) == 0 {
 		return nil
 	}
-	load := func(owner, from string, ids []int64, add func(owner leadcycle.ID, i leadcycle.Interaction)) error {
-		if len(ids) == 0 {
-			return nil
-		}
-		slices.Sort(ids)
-		ids = slices.Compact(ids)
-		query, perType := s.interactionQuery(n, owner, from)
-		idsArg := s.Dialect.IDsArg(ids)
-		var args []any
-		for k := 0; k < len(perType); k += 2 {
-			args = append(args, idsArg, perType[k], perType[k+1])
-		}
-		rows, err := s.QueryQ(ctx, s.R, query, args...)
-		if err != nil {
+	query, perType := s.interactionQuery(n, owner, from)
+	idsArg := s.Dialect.IDsArg(uniqueIDs(ids))
+	var args []any
+	for k := 0; k < len(perType); k += 2 {
+		args = append(args, idsArg, perType[k], perType[k+1])
+	}
+	rows, err := s.QueryQ(ctx, q, query, args...)
+	if err != nil {
+		return fmt.Errorf("load interactions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i leadcycle.Interaction
+		var owner leadcycle.ID
+		var props []byte
+		if err := rows.Scan(idCol{&owner}, idCol{&i.ID}, &i.Type, timeCol{&i.OccurredAt}, idCol{&i.ContactID}, &props, nullIDCol{&i.LeadID}, nullIDCol{&i.AccountID}); err != nil {
 			return fmt.Errorf("load interactions: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var i leadcycle.Interaction
-			var owner leadcycle.ID
-			var props []byte
-			if err := rows.Scan(idCol{&owner}, idCol{&i.ID}, &i.Type, timeCol{&i.OccurredAt}, idCol{&i.ContactID}, &props, nullIDCol{&i.LeadID}, nullIDCol{&i.AccountID}); err != nil {
-				return fmt.Errorf("load interactions: %w", err)
+		if n.withWhere[i.Type] {
+			if err := (jsonCol{&i.Properties}).Scan(props); err != nil {
+				return err
 			}
-			if n.withWhere[i.Type] {
-				if err := (jsonCol{&i.Properties}).Scan(props); err != nil {
-					return err
-				}
-			}
-			add(owner, i)
 		}
-		return rows.Err()
+		add(owner, i)
 	}
-	if err := load("i.contact_id", "interactions i", contactIDs,
-		func(o leadcycle.ID, i leadcycle.Interaction) { b.byContact[o] = append(b.byContact[o], i) }); err != nil {
-		return err
-	}
-	return load("c.account_id", "contacts c JOIN interactions i ON i.contact_id = c.id", accountIDs,
-		func(o leadcycle.ID, i leadcycle.Interaction) { b.byAccount[o] = append(b.byAccount[o], i) })
+	return rows.Err()
 }
 
-func (s *Store) loadStoredScores(ctx context.Context, b *batch, ids []int64) error {
-	rows, err := s.QueryQ(ctx, s.R, "SELECT lead_id, model_id, score, grade, rules FROM lead_scores WHERE "+s.Dialect.InIDs("lead_id"), s.Dialect.IDsArg(ids))
+func (s *Store) loadStoredScores(ctx context.Context, q querier, b *batch, ids []int64) error {
+	rows, err := s.QueryQ(ctx, q, "SELECT lead_id, model_id, score, grade, rules FROM lead_scores WHERE "+s.Dialect.InIDs("lead_id"), s.Dialect.IDsArg(ids))
 	if err != nil {
 		return fmt.Errorf("load scores: %w", err)
 	}

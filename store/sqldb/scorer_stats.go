@@ -8,6 +8,13 @@ import (
 	"github.com/leadcycle/leadcycle"
 )
 
+// inflight holds the leads this process is scoring, when claims are kept in
+// memory (Dialect.SingleNode).
+type inflight struct {
+	mu  sync.Mutex
+	ids map[int64]bool
+}
+
 // leaseMap remembers the rescore job leases this process holds.
 type leaseMap struct {
 	mu sync.Mutex

@@ -264,7 +264,7 @@ func (x scoringStore) PreviewScore(ctx context.Context, modelID, leadID leadcycl
 		return d, err
 	}
 	now := x.s.Clock.Now()
-	b, err := x.s.loadBatch(ctx, []int64{int64(leadID)}, []*scoring.Model{cm}, now, true)
+	b, err := x.s.loadBatch(ctx, x.s.R, []int64{int64(leadID)}, []*scoring.Model{cm}, now, true)
 	if err != nil {
 		return d, err
 	}
@@ -368,7 +368,7 @@ func (x scoringStore) UnscorableLeads(ctx context.Context, modelID leadcycle.ID,
 			break
 		}
 		after = ids[len(ids)-1]
-		b, err := x.s.loadBatch(ctx, ids, nil, now, false)
+		b, err := x.s.loadBatch(ctx, x.s.R, ids, nil, now, false)
 		if err != nil {
 			return page, err
 		}

@@ -26,9 +26,10 @@ type Store struct {
 	trackingSites *repo[leadcycle.TrackingSite]
 	scoringModels *repo[leadcycle.ScoringModel]
 
-	models modelCache
-	leases leaseMap
-	lag    lagStats
+	models   modelCache
+	leases   leaseMap
+	inflight inflight
+	lag      lagStats
 }
 
 var _ leadcycle.Store = (*Store)(nil)

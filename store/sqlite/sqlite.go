@@ -38,6 +38,7 @@ var Dialect = sqldb.Dialect{
 	JSONHasKey:    func(col string) string { return "json_type(" + col + ", '$.' || ?) IS NOT NULL" },
 	InIDs:         func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
 	IDsArg:        idsJSON,
+	SingleNode:    true,
 }
 
 // idsJSON renders ids as a JSON array for json_each.
@@ -59,7 +60,7 @@ func idsJSON(ids []int64) any {
 // takes the write lock up front so transactions never fail half-way with BUSY.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-32000)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(256)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-32000)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	if readOnly {
