@@ -61,8 +61,9 @@
 // # Scores
 //
 // A model scores a lead when it applies (its applies_to holds, or is empty)
-// and the lead is scorable: a contact model needs the lead's contact, an
-// account model the lead's account. The score is the sum of the points of the
+// and the lead is scorable: a contact model needs the lead's contact; an
+// account model scores account-based leads, which have an account and no
+// contact (a lead with a contact is that contact's lead). The score is the sum of the points of the
 // rules that hold; the grade is the model's grade holding the score.
 //
 // A rule holds when all its conditions and all its behaviours hold, and then

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/web"
@@ -512,4 +513,46 @@ func TestScoringSchemas(t *testing.T) {
 	if r := ts.do(t, "GET", "/api/v1/scoring-models/"+model, leadcycle.RoleReadonly, nil); r.status != http.StatusOK {
 		t.Fatal(r.status)
 	}
+}
+
+// TestScoringInRealTime runs the workers that serve starts and checks that an
+// interaction posted to the API shows up in the lead's score and marks it
+// sales ready with no other step. The loop polls with a generous bound: it
+// asserts that scoring happens by itself, not how fast (bench/scoring does).
+func TestScoringInRealTime(t *testing.T) {
+	ts := newTestServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ts.web.RunWorkers(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	contact := ts.mustCreate(t, "contacts", map[string]any{"email": "cto@example.org", "job_title": "CTO"})
+	lead := ts.mustCreate(t, "leads", map[string]any{"topic": "Real time", "contact_id": contact})
+	model := ts.mustCreate(t, "scoring-models", fitModel("Real time"))
+	if r := ts.do(t, "POST", "/api/v1/scoring-models/"+model+"/publish", leadcycle.RoleMarketer, nil); r.status != http.StatusAccepted {
+		t.Fatalf("publish: %d %s", r.status, r.body)
+	}
+	waitFor := func(what string, ok func(l leadcycle.Lead) bool) {
+		t.Helper()
+		var l leadcycle.Lead
+		for range 200 {
+			r := ts.do(t, "GET", "/api/v1/leads/"+lead, leadcycle.RoleAdmin, nil)
+			if err := json.Unmarshal(r.body, &l); err != nil {
+				t.Fatal(err)
+			}
+			if ok(l) {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("%s: lead is %+v", what, l)
+	}
+	waitFor("the publish rescore gives 5 for the CTO", func(l leadcycle.Lead) bool { return len(l.Scores) == 1 && l.Scores[0].Score == 5 })
+	r := ts.do(t, "POST", "/api/v1/interactions/batch", leadcycle.RoleMarketer, map[string]any{"items": []map[string]any{{"type": "email_opened", "contact_id": contact}}})
+	if r.status != http.StatusCreated {
+		t.Fatalf("batch: %d %s", r.status, r.body)
+	}
+	waitFor("the open adds 10 and marks the lead sales ready", func(l leadcycle.Lead) bool {
+		return len(l.Scores) == 1 && l.Scores[0].Score == 15 && l.Scores[0].Grade == "A" && l.SalesReady
+	})
 }

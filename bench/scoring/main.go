@@ -198,11 +198,13 @@ func drain(ctx context.Context, st *sqldb.Store) {
 	}
 }
 
-// memory samples the process's peak heap while a phase runs.
+// memory samples the process's peak heap and resident set while a phase
+// runs.
 type memory struct {
 	stop chan struct{}
 	done chan struct{}
 	peak atomic.Uint64
+	rss  atomic.Uint64 // KiB
 }
 
 func watchMemory() *memory {
@@ -216,6 +218,9 @@ func watchMemory() *memory {
 			if ms.HeapInuse > m.peak.Load() {
 				m.peak.Store(ms.HeapInuse)
 			}
+			if kb := residentKiB(); kb > m.rss.Load() {
+				m.rss.Store(kb)
+			}
 			select {
 			case <-m.stop:
 				return
@@ -226,23 +231,24 @@ func watchMemory() *memory {
 	return m
 }
 
-// finish returns the peak Go heap and the process's peak resident set, in MiB.
+// finish returns the peak Go heap and the peak resident set of the phase, in
+// MiB. The resident set includes the database pages SQLite maps into memory.
 func (m *memory) finish() (heap, rss float64) {
 	close(m.stop)
 	<-m.done
-	return float64(m.peak.Load()) / (1 << 20), peakRSS()
+	return float64(m.peak.Load()) / (1 << 20), float64(m.rss.Load()) / 1024
 }
 
-// peakRSS reads VmHWM, the process's peak resident set, in MiB.
-func peakRSS() float64 {
+// residentKiB reads VmRSS, the process's resident set now.
+func residentKiB() uint64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseUint(f[1], 10, 64)
+			return kb
 		}
 	}
 	return 0

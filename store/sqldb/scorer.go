@@ -3,6 +3,7 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -316,56 +317,93 @@ func (s *Store) rescoreStep(ctx context.Context, models []*scoring.Model, max in
 // rescoreBatch scores the leads after cursor under one model and records the
 // job's progress in the same transaction.
 func (s *Store) rescoreBatch(ctx context.Context, cm *scoring.Model, cursor int64, max int, now time.Time) (int, error) {
-	rows, err := s.QueryQ(ctx, s.R, "SELECT id FROM leads WHERE id > ? ORDER BY id LIMIT ?", cursor, max)
+	type leadRow struct {
+		id                     int64
+		hasContact, hasAccount bool
+	}
+	rows, err := s.QueryQ(ctx, s.R, "SELECT id, contact_id IS NOT NULL, account_id IS NOT NULL FROM leads WHERE id > ? ORDER BY id LIMIT ?", cursor, max)
 	if err != nil {
 		return 0, fmt.Errorf("rescore: %w", err)
 	}
-	ids, err := scanAll(rows, func(r scanner) (int64, error) { var id int64; return id, r.Scan(&id) })
+	found, err := scanAll(rows, func(r scanner) (leadRow, error) {
+		var l leadRow
+		return l, r.Scan(&l.id, &l.hasContact, &l.hasAccount)
+	})
 	if err != nil {
 		return 0, err
+	}
+	// A model without applies_to holds for every lead: the leads its target
+	// cannot score are only counted, not read.
+	def := cm.Def
+	ids := make([]int64, 0, len(found))
+	skipped := 0
+	for _, l := range found {
+		scorable := l.hasContact
+		if def.Target == leadcycle.TargetAccount {
+			scorable = l.hasAccount && !l.hasContact
+		}
+		if scorable || def.AppliesTo != "" {
+			ids = append(ids, l.id)
+		} else {
+			skipped++
+		}
 	}
 	models := []*scoring.Model{cm}
 	b, err := s.loadBatch(ctx, s.R, ids, models, now, true)
 	if err != nil {
 		return 0, err
 	}
-	def := cm.Def
 	cause := fmt.Sprintf("model %s v%d published", def.Key, def.Version)
 	p := newPlan(now)
+	p.unscorable = skipped
 	for _, l := range b.leads {
 		p.scoreLead(b, l, models, cause)
 	}
+	stale := false
 	err = s.InTx(ctx, func(tx *sql.Tx) error {
+		done := len(found) < max
+		last := cursor
+		if len(found) > 0 {
+			last = found[len(found)-1].id
+		}
+		state, finished := leadcycle.RescoreRunning, any(nil)
+		if done {
+			state, finished = leadcycle.RescoreDone, micros(now)
+		}
+		// The progress moves only from the cursor this batch started at: a
+		// second loop that read the same cursor writes nothing.
+		res, err := s.ExecQ(ctx, tx, `UPDATE scoring_models SET rescore_cursor = ?, rescore_done = rescore_done + ?, rescore_scored = rescore_scored + ?,
+			rescore_unscorable = rescore_unscorable + ?, rescore_state = ?, rescore_finished_at = ? WHERE id = ? AND status = ? AND rescore_cursor = ?`,
+			last, len(found), p.scored, p.unscorable, state, finished, int64(def.ID), leadcycle.ModelLive, cursor)
+		if err != nil {
+			return fmt.Errorf("rescore progress: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			stale = true
+			return errStale
+		}
 		if err := p.write(ctx, s.DB, tx); err != nil {
 			return err
 		}
 		if err := p.scheduleAll(ctx, s.DB, tx); err != nil {
 			return err
 		}
-		done := len(ids) < max
-		last := cursor
-		if len(ids) > 0 {
-			last = ids[len(ids)-1]
-		}
-		state, finished := leadcycle.RescoreRunning, any(nil)
-		if done {
-			state, finished = leadcycle.RescoreDone, micros(now)
-		}
-		if _, err := s.ExecQ(ctx, tx, `UPDATE scoring_models SET rescore_cursor = ?, rescore_done = rescore_done + ?, rescore_scored = rescore_scored + ?,
-			rescore_unscorable = rescore_unscorable + ?, rescore_state = ?, rescore_finished_at = ? WHERE id = ? AND status = ?`,
-			last, len(ids), p.scored, p.unscorable, state, finished, int64(def.ID), leadcycle.ModelLive); err != nil {
-			return fmt.Errorf("rescore progress: %w", err)
-		}
 		if done && def.PreviousVersionID != nil {
 			return clearModelScores(ctx, s.DB, tx, *def.PreviousVersionID, fmt.Sprintf("replaced by model %s v%d", def.Key, def.Version), now)
 		}
 		return nil
 	})
+	if stale {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}
-	return len(ids), nil
+	return len(found), nil
 }
+
+// errStale rolls back a rescore batch that another loop already did.
+var errStale = errors.New("rescore batch already done")
 
 // storedScore is a lead's current score under one model.
 type storedScore struct {

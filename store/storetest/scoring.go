@@ -374,6 +374,43 @@ var scoringTests = []test{
 			t.Errorf("sales-ready events: %d, want exactly 1 (%v)", count[leadcycle.EventLeadSalesReady], events)
 		}
 	}},
+	{"rescore_progress_two_nodes", func(t *testing.T, e *env) {
+		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "many@example.org", JobTitle: "Director"})
+		for i := range 25 {
+			MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: fmt.Sprint("lead ", i), ContactID: &c.ID})
+		}
+		MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "orphan"})
+		MustDrainScoring(t, e.ctx, e.s)
+		m := MustCreate(t, e.ctx, e.s.ScoringModels(), &leadcycle.ScoringModel{
+			Name: "Titles", Rules: []leadcycle.ScoringRule{{Name: "Director", Points: 5, Conditions: []string{`contact.job_title == "Director"`}}}})
+		if _, err := e.s.Scoring().Publish(e.ctx, m.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Two loops of one node (as the worker runs) and a second node.
+		nodes := []leadcycle.Store{e.s, e.s, e.s}
+		if sib, ok := e.s.(interface{ Sibling() leadcycle.Store }); ok {
+			nodes[2] = sib.Sibling()
+		}
+		var wg sync.WaitGroup
+		for _, node := range nodes {
+			wg.Go(func() {
+				for range 200 {
+					if _, err := node.Scoring().ProcessDue(e.ctx, 3); err != nil {
+						t.Error(err)
+						return
+					}
+					if cur, err := node.ScoringModels().Get(e.ctx, m.ID); err != nil || cur.Rescore.State == leadcycle.RescoreDone {
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		got := MustGet(t, e.ctx, e.s.ScoringModels(), m.ID).Rescore
+		if got.State != leadcycle.RescoreDone || got.Total != 26 || got.Done != 26 || got.Scored != 25 || got.Unscorable != 1 || got.FinishedAt == nil {
+			t.Errorf("rescore progress after two nodes: %+v, want done 26 of 26, scored 25, unscorable 1", got)
+		}
+	}},
 	{"closed_leads_not_marked", func(t *testing.T, e *env) {
 		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "won@example.org", JobTitle: "Director"})
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "won", ContactID: &c.ID, Status: leadcycle.LeadQualified})
