@@ -818,7 +818,7 @@ func (s *Store) interactionQuery(n needs, owner, from string) (string, []any) {
 	var parts []string
 	var args []any
 	for _, t := range types {
-		props := "'{}', NULL, NULL"
+		props := "NULL, NULL, NULL"
 		if n.withWhere[t] {
 			props = "i.properties, i.lead_id, i.account_id"
 		}
