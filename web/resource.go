@@ -113,18 +113,23 @@ func (res resource[T]) create(s *Server, w http.ResponseWriter, r *http.Request)
 	writeJSON(w, http.StatusCreated, v)
 }
 
-func (res resource[T]) update(s *Server, w http.ResponseWriter, r *http.Request) {
+// readPatch reads the id in the path and a merge patch that sets only
+// writable fields.
+func (res resource[T]) readPatch(s *Server, w http.ResponseWriter, r *http.Request) (leadcycle.ID, map[string]json.RawMessage, error) {
 	id, err := pathID(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	patch, err := s.readObject(w, r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	if err := res.checkWritable(patch); err != nil {
+	return id, patch, res.checkWritable(patch)
+}
+
+func (res resource[T]) update(s *Server, w http.ResponseWriter, r *http.Request) {
+	id, patch, err := res.readPatch(s, w, r)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}

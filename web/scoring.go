@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,10 +38,10 @@ func (s *Server) registerScoring() {
 	publish := leadcycle.Perm(scoringModels, "publish")
 	s.handle("POST", scoringModelsBase+"/{id}/publish", publish, s.publishScoringModel)
 	s.handle("POST", scoringModelsBase+"/{id}/stop", publish, s.stopScoringModel)
-	s.handle("GET", scoringModelsBase+"/{id}/unscorable-leads", leadcycle.Perm("leads", leadcycle.ActionRead), s.unscorableLeads)
+	s.handle("GET", scoringModelsBase+"/{id}/unscorable-leads", leadcycle.Perm("leads", leadcycle.ActionRead), pageOf(s.store.Scoring().UnscorableLeads))
 	s.handle("GET", scoringModelsBase+"/{id}/preview", read, s.previewScore)
 	s.handle("GET", "/api/v1/leads/{id}/scores", leadcycle.Perm("leads", leadcycle.ActionRead), s.leadScores)
-	s.handle("GET", "/api/v1/leads/{id}/score-history", leadcycle.Perm("leads", leadcycle.ActionRead), s.scoreHistory)
+	s.handle("GET", "/api/v1/leads/{id}/score-history", leadcycle.Perm("leads", leadcycle.ActionRead), pageOf(s.store.Scoring().ScoreHistory))
 	s.handle("POST", "/api/v1/interactions/batch", leadcycle.Perm("interactions", leadcycle.ActionWrite), s.addInteractions)
 }
 
@@ -52,17 +53,8 @@ var errNotDraft = leadcycle.Errorf(leadcycle.EConflict, "the scoring model is no
 // changed in place (200); a live or stopped model is never changed: the patch
 // makes its next version, a draft (201 with a Location).
 func patchScoringModel(res resource[leadcycle.ScoringModel], s *Server, w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
+	id, patch, err := res.readPatch(s, w, r)
 	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	patch, err := s.readObject(w, r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if err := res.checkWritable(patch); err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -190,26 +182,30 @@ func parsePageQuery(r *http.Request) (leadcycle.ListQuery, error) {
 	return q, nil
 }
 
-func (s *Server) unscorableLeads(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
+// pageOf serves one page of what belongs to the record named in the path
+// (the unscorable leads of a model, the score history of a lead).
+func pageOf[T any](list func(ctx context.Context, id leadcycle.ID, q leadcycle.ListQuery) (leadcycle.Page[T], error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		q, err := parsePageQuery(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		page, err := list(r.Context(), id, q)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if page.Items == nil {
+			page.Items = []T{}
+		}
+		writeJSON(w, http.StatusOK, page)
 	}
-	q, err := parsePageQuery(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	page, err := s.store.Scoring().UnscorableLeads(r.Context(), id, q)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if page.Items == nil {
-		page.Items = []leadcycle.Lead{}
-	}
-	writeJSON(w, http.StatusOK, page)
 }
 
 func (s *Server) previewScore(w http.ResponseWriter, r *http.Request) {
@@ -261,28 +257,6 @@ func (s *Server) leadScores(w http.ResponseWriter, r *http.Request) {
 		scores = []leadcycle.LeadScoreDetail{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": scores})
-}
-
-func (s *Server) scoreHistory(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	q, err := parsePageQuery(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	page, err := s.store.Scoring().ScoreHistory(r.Context(), id, q)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if page.Items == nil {
-		page.Items = []leadcycle.ScoreChange{}
-	}
-	writeJSON(w, http.StatusOK, page)
 }
 
 // addInteractions stores a batch of interactions, all or none. Each item is
