@@ -775,14 +775,20 @@ func selectByIDs[T leadcycle.Record](ctx context.Context, s *Store, q querier, r
 }
 
 // needs says which interactions a set of models looks at: per type, since
-// when (zero: all time), and whether a where filter reads its properties.
+// when (zero: all time), and since when a where filter reads their
+// properties (absent: never).
 type needs struct {
-	since     map[string]time.Time
-	withWhere map[string]bool
+	since      map[string]time.Time
+	propsSince map[string]time.Time
 }
 
 func interactionNeeds(models []*scoring.Model, now time.Time) needs {
-	n := needs{since: map[string]time.Time{}, withWhere: map[string]bool{}}
+	n := needs{since: map[string]time.Time{}, propsSince: map[string]time.Time{}}
+	earliest := func(m map[string]time.Time, t string, from time.Time) {
+		if cur, seen := m[t]; !seen || from.Before(cur) {
+			m[t] = from
+		}
+	}
 	for _, cm := range models {
 		for _, r := range cm.Def.Rules {
 			for _, b := range r.Behaviors {
@@ -793,11 +799,9 @@ func interactionNeeds(models []*scoring.Model, now time.Time) needs {
 				case b.Since != nil:
 					from = *b.Since
 				}
-				if cur, seen := n.since[b.Type]; !seen || from.Before(cur) {
-					n.since[b.Type] = from
-				}
+				earliest(n.since, b.Type, from)
 				if b.Where != "" {
-					n.withWhere[b.Type] = true
+					earliest(n.propsSince, b.Type, from)
 				}
 			}
 		}
@@ -806,25 +810,40 @@ func interactionNeeds(models []*scoring.Model, now time.Time) needs {
 }
 
 // interactionQuery reads, per needed type, the interactions in its window of
-// the owners given as the first placeholder; owner names the owner column
-// and from the tables. Types without a where filter read only the columns in
-// the index.
-func (s *Store) interactionQuery(n needs, owner, from string) (string, []any) {
+// the owners given as the first placeholder of each part; owner names the
+// owner column and from the tables. Properties are read only where a where
+// filter looks: older interactions of the type come from the index alone.
+// The arguments after each owner placeholder are returned in order.
+func (s *Store) interactionQuery(n needs, owner, from string) (string, [][]any) {
 	types := make([]string, 0, len(n.since))
 	for t := range n.since {
 		types = append(types, t)
 	}
 	slices.Sort(types)
 	var parts []string
-	var args []any
-	for _, t := range types {
-		props := "NULL, NULL, NULL"
-		if n.withWhere[t] {
-			props = "i.properties, i.lead_id, i.account_id"
+	var args [][]any
+	part := func(t string, props bool, since, until int64) {
+		cols := "NULL, NULL, NULL"
+		if props {
+			cols = "i.properties, i.lead_id, i.account_id"
 		}
-		parts = append(parts, "SELECT "+owner+", i.id, i.type, i.occurred_at, i.contact_id, "+props+" FROM "+from+
-			" WHERE "+s.Dialect.InIDs(owner)+" AND i.type = ? AND i.occurred_at >= ?")
-		args = append(args, t, micros(n.since[t]))
+		parts = append(parts, "SELECT "+owner+", i.id, i.type, i.occurred_at, i.contact_id, "+cols+" FROM "+from+
+			" WHERE "+s.Dialect.InIDs(owner)+" AND i.type = ? AND i.occurred_at >= ? AND i.occurred_at < ?")
+		args = append(args, []any{t, since, until})
+	}
+	const never = int64(1<<63 - 1)
+	for _, t := range types {
+		since := micros(n.since[t])
+		propsFrom, where := n.propsSince[t]
+		switch {
+		case !where:
+			part(t, false, since, never)
+		case micros(propsFrom) <= since:
+			part(t, true, since, never)
+		default:
+			part(t, false, since, micros(propsFrom))
+			part(t, true, micros(propsFrom), never)
+		}
 	}
 	return strings.Join(parts, " UNION ALL "), args
 }
@@ -835,11 +854,11 @@ func (s *Store) loadInteractions(ctx context.Context, q querier, n needs, owner,
 	if len(n.since) == 0 || len(ids) == 0 {
 		return nil
 	}
-	query, perType := s.interactionQuery(n, owner, from)
+	query, parts := s.interactionQuery(n, owner, from)
 	idsArg := s.Dialect.IDsArg(uniqueIDs(ids))
 	var args []any
-	for k := 0; k < len(perType); k += 2 {
-		args = append(args, idsArg, perType[k], perType[k+1])
+	for _, p := range parts {
+		args = append(append(args, idsArg), p...)
 	}
 	rows, err := s.QueryQ(ctx, q, query, args...)
 	if err != nil {
@@ -853,7 +872,7 @@ func (s *Store) loadInteractions(ctx context.Context, q querier, n needs, owner,
 		if err := rows.Scan(idCol{&owner}, idCol{&i.ID}, &i.Type, timeCol{&i.OccurredAt}, idCol{&i.ContactID}, &props, nullIDCol{&i.LeadID}, nullIDCol{&i.AccountID}); err != nil {
 			return fmt.Errorf("load interactions: %w", err)
 		}
-		if n.withWhere[i.Type] {
+		if props != nil {
 			if err := (jsonCol{&i.Properties}).Scan(props); err != nil {
 				return err
 			}

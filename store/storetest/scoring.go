@@ -411,6 +411,26 @@ var scoringTests = []test{
 			t.Errorf("rescore progress after two nodes: %+v, want done 26 of 26, scored 25, unscorable 1", got)
 		}
 	}},
+	{"where_window_shorter_than_type_window", func(t *testing.T, e *env) {
+		// Page views are read for 30 days, their properties only for the 7
+		// days the where filter looks at: each view must count once, and the
+		// recent ones must carry their url.
+		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "views@example.org"})
+		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "views", ContactID: &c.ID})
+		now := e.clock.Now()
+		for _, v := range []struct {
+			ago time.Duration
+			url string
+		}{{2 * day, "/pricing"}, {10 * day, "/blog"}, {20 * day, "/pricing"}, {40 * day, "/pricing"}} {
+			MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "page_view", ContactID: c.ID, OccurredAt: now.Add(-v.ago), Properties: map[string]any{"url": v.url}})
+		}
+		m := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{Name: "Views", Rules: []leadcycle.ScoringRule{
+			{Name: "Visits", Points: 2, Behaviors: []leadcycle.Behavior{{Type: "page_view", Frequency: leadcycle.FrequencyEachTime, WindowDays: ptr(30)}}},
+			{Name: "Pricing", Points: 25, Behaviors: []leadcycle.Behavior{{Type: "page_view", Where: `url == "/pricing"`, Frequency: leadcycle.FrequencyEachTime, WindowDays: ptr(7)}}},
+		}})
+		// Three views in 30 days (2×3) and one pricing view in 7 days (25).
+		wantScore(t, e.ctx, e.s, l.ID, m.ID, 31, "")
+	}},
 	{"closed_leads_not_marked", func(t *testing.T, e *env) {
 		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "won@example.org", JobTitle: "Director"})
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "won", ContactID: &c.ID, Status: leadcycle.LeadQualified})
