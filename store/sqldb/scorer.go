@@ -845,7 +845,27 @@ func (s *Store) interactionQuery(n needs, owner, from string) (string, [][]any) 
 			part(t, true, micros(propsFrom), never)
 		}
 	}
-	return strings.Join(parts, " UNION ALL "), args
+	// Parts that read properties go first: PostgreSQL types a UNION pairwise
+	// from the left, and two leading NULL columns would become text.
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		pa, pb := strings.Contains(parts[a], "i.properties"), strings.Contains(parts[b], "i.properties")
+		switch {
+		case pa && !pb:
+			return -1
+		case pb && !pa:
+			return 1
+		}
+		return 0
+	})
+	sortedParts, sortedArgs := make([]string, len(parts)), make([][]any, len(parts))
+	for i, k := range order {
+		sortedParts[i], sortedArgs[i] = parts[k], args[k]
+	}
+	return strings.Join(sortedParts, " UNION ALL "), sortedArgs
 }
 
 // loadInteractions reads what n needs of the interactions of the owners

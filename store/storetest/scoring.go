@@ -424,7 +424,11 @@ var scoringTests = []test{
 		}{{2 * day, "/pricing"}, {10 * day, "/blog"}, {20 * day, "/pricing"}, {40 * day, "/pricing"}} {
 			MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "page_view", ContactID: c.ID, OccurredAt: now.Add(-v.ago), Properties: map[string]any{"url": v.url}})
 		}
+		// The opens and clicks put more parts without properties in the same
+		// query (PostgreSQL types a UNION from the left).
 		m := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{Name: "Views", Rules: []leadcycle.ScoringRule{
+			{Name: "Opens", Points: 1, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime}}},
+			{Name: "Clicks", Points: 1, Behaviors: []leadcycle.Behavior{{Type: "email_clicked", Frequency: leadcycle.FrequencyEachTime}}},
 			{Name: "Visits", Points: 2, Behaviors: []leadcycle.Behavior{{Type: "page_view", Frequency: leadcycle.FrequencyEachTime, WindowDays: ptr(30)}}},
 			{Name: "Pricing", Points: 25, Behaviors: []leadcycle.Behavior{{Type: "page_view", Where: `url == "/pricing"`, Frequency: leadcycle.FrequencyEachTime, WindowDays: ptr(7)}}},
 		}})
