@@ -100,6 +100,28 @@ func leadEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lea
 	return enqueueLeads(ctx, db, tx, cause, "l.id = ?", int64(l.ID))
 }
 
+// contactDeleteEnqueues rescores the leads that lose the contact (its own,
+// and the account-based leads of its account, which lose its interactions).
+func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle.Contact) error {
+	cause := fmt.Sprintf("contact %s deleted", c.ID)
+	if err := enqueueLeads(ctx, db, tx, cause, "l.contact_id = ?", int64(c.ID)); err != nil {
+		return err
+	}
+	if c.AccountID == nil {
+		return nil
+	}
+	return enqueueLeads(ctx, db, tx, cause, "l.account_id = ? AND l.contact_id IS NULL", int64(*c.AccountID))
+}
+
+// accountDeleteEnqueues rescores the leads that lose the account.
+func accountDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, a *leadcycle.Account) error {
+	cause := fmt.Sprintf("account %s deleted", a.ID)
+	if err := enqueueLeads(ctx, db, tx, cause, "l.account_id = ?", int64(a.ID)); err != nil {
+		return err
+	}
+	return enqueueLeads(ctx, db, tx, cause, "l.account_id IS NULL AND l.contact_id IN (SELECT id FROM contacts WHERE account_id = ?)", int64(a.ID))
+}
+
 // afterWrites runs hooks in order.
 func afterWrites[T leadcycle.Record](hooks ...func(ctx context.Context, db *DB, tx *sql.Tx, old, v *T) error) func(ctx context.Context, db *DB, tx *sql.Tx, old, v *T) error {
 	return func(ctx context.Context, db *DB, tx *sql.Tx, old, v *T) error {
@@ -121,6 +143,11 @@ func init() {
 	accountTable.afterWrite = afterWrites(accountTable.afterWrite, accountEnqueues)
 	leadTable.afterWrite = afterWrites(leadTable.afterWrite, leadEnqueues)
 	leadTable.load = loadLeadScores
+	if contactTable.beforeDelete != nil || accountTable.beforeDelete != nil {
+		panic("sqldb: contacts and accounts have delete hooks to chain")
+	}
+	contactTable.beforeDelete = contactDeleteEnqueues
+	accountTable.beforeDelete = accountDeleteEnqueues
 }
 
 // queued is a claimed queue entry.

@@ -216,6 +216,12 @@ var scoringTests = []test{
 		e.clock.Set(Epoch.Add(60 * day))
 		MustDrainScoring(t, e.ctx, e.s)
 		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 10, "C")
+		// Deleting Ana leaves her lead without a parent: its score goes.
+		MustDelete(t, e.ctx, e.s.Contacts(), f.ana.ID)
+		MustDrainScoring(t, e.ctx, e.s)
+		if s := scoreOf(t, e.ctx, e.s, f.anaLead.ID, m.ID); s != nil {
+			t.Errorf("the lead of a deleted contact keeps a score: %+v", s)
+		}
 		history, err := e.s.Scoring().ScoreHistory(e.ctx, f.boLead.ID, leadcycle.ListQuery{Limit: 2})
 		if err != nil {
 			t.Fatal(err)
