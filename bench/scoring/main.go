@@ -29,6 +29,7 @@ import (
 	"github.com/leadcycle/leadcycle/bench/benchdb"
 	"github.com/leadcycle/leadcycle/internal/gen"
 	"github.com/leadcycle/leadcycle/scoring"
+	"github.com/leadcycle/leadcycle/store/postgres"
 	"github.com/leadcycle/leadcycle/store/sqldb"
 	"github.com/leadcycle/leadcycle/store/sqlite"
 )
@@ -56,6 +57,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "run one phase only: rescore, realtime or queue (the scorer alone emptying a queue of 50,000 leads)")
 	dataDir := flag.String("dir", "", "SQLite data directory to reuse between runs (generated when empty)")
 	pgURL := flag.String("postgres", "", "PostgreSQL URL; empty skips PostgreSQL")
+	pgSchema := flag.String("postgres-schema", "", "reuse this schema of an earlier run (kept afterwards) instead of a fresh one")
 	skipSQLite := flag.Bool("no-sqlite", false, "skip SQLite")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
@@ -85,7 +87,18 @@ func main() {
 		run(ctx, "SQLite", st, o)
 		st.Close()
 	}
-	if *pgURL != "" {
+	if *pgURL != "" && *pgSchema != "" {
+		sep := "?"
+		if strings.Contains(*pgURL, "?") {
+			sep = "&"
+		}
+		st, err := postgres.Open(ctx, *pgURL+sep+"search_path="+*pgSchema, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		run(ctx, "PostgreSQL", st, o)
+		st.Close()
+	} else if *pgURL != "" {
 		st, drop, err := benchdb.OpenPostgres(ctx, *pgURL)
 		if err != nil {
 			log.Fatal(err)
@@ -122,6 +135,10 @@ func run(ctx context.Context, name string, st *sqldb.Store, o options) {
 		start = t
 	}
 	st.DB.Clock = offsetClock{offset: time.Until(start)}
+	if o.only == "realtime" && liveModels(ctx, st) == 3 {
+		realtime(ctx, name, st, o) // the models of an earlier run are live and scored
+		return
+	}
 	// Start from no models, so that reruns on a kept database measure the same.
 	for _, q := range []string{"DELETE FROM lead_scores", "DELETE FROM score_ledger", "DELETE FROM score_queue", "DELETE FROM lead_events", "DELETE FROM scoring_models",
 		"UPDATE leads SET sales_ready = FALSE, telesales_ready = FALSE WHERE status = 'open'"} {
@@ -464,4 +481,10 @@ func queueDrain(ctx context.Context, name string, st *sqldb.Store) {
 	stop()
 	<-done
 	fmt.Printf("%s: the scorer emptied a queue of 50,000 leads (3 live models) in %s: %.0f leads/s\n", name, took.Round(time.Millisecond), 50000/took.Seconds())
+}
+
+func liveModels(ctx context.Context, st *sqldb.Store) int {
+	var n int
+	st.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM scoring_models WHERE status = 'live' AND rescore_state = 'done'").Scan(&n)
+	return n
 }

@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -39,7 +40,10 @@ const enqueueSQL = `INSERT INTO score_queue (lead_id, due_at, seq, cause, enqueu
 // args) for rescoring now.
 func enqueueLeads(ctx context.Context, db *DB, tx *sql.Tx, cause, where string, args ...any) error {
 	now := micros(db.Clock.Now())
-	sel := "SELECT l.id, ?, ?, ?, ?, 0 FROM leads l WHERE " + where
+	// Rows are locked in id order, so that two transactions queueing
+	// overlapping leads on PostgreSQL wait for each other instead of
+	// deadlocking.
+	sel := "SELECT l.id, ?, ?, ?, ?, 0 FROM leads l WHERE " + where + " ORDER BY l.id"
 	q := strings.Replace(enqueueSQL, "{sel}", sel, 1)
 	if _, err := db.ExecQ(ctx, tx, q, append([]any{now, rand.Int64(), cause, now}, args...)...); err != nil {
 		return fmt.Errorf("enqueue scoring: %w", err)
@@ -523,8 +527,24 @@ func (p *plan) qualify(l *leadcycle.Lead, m *leadcycle.ScoringModel, score int64
 	}
 }
 
+// byKey orders rows whose first columns are ids, so that rows are locked in
+// the same order by every transaction.
+func byKey(a, b []any) int {
+	for i := 0; i < 2 && i < len(a); i++ {
+		x, y := a[i].(int64), b[i].(int64)
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return 0
+}
+
 // write applies the plan in tx.
 func (p *plan) write(ctx context.Context, db *DB, tx *sql.Tx) error {
+	slices.SortFunc(p.upserts, byKey)
+	slices.SortFunc(p.removes, func(a, b scoreKey) int {
+		return cmp.Or(cmp.Compare(a.lead, b.lead), cmp.Compare(a.model, b.model))
+	})
 	if err := execRows(ctx, db, tx, "INSERT INTO lead_scores (lead_id, model_id, score, grade, rules, computed_at) VALUES ",
 		` ON CONFLICT (lead_id, model_id) DO UPDATE SET score = excluded.score, grade = excluded.grade, rules = excluded.rules, computed_at = excluded.computed_at`, p.upserts); err != nil {
 		return fmt.Errorf("write scores: %w", err)
@@ -570,6 +590,8 @@ func (m mark) write(ctx context.Context, db *DB, tx *sql.Tx, now time.Time) erro
 // meanwhile (the others are released for the next round) and schedules the
 // next change of each lead.
 func (p *plan) settle(ctx context.Context, db *DB, tx *sql.Tx, claimed []queued) error {
+	claimed = slices.Clone(claimed)
+	slices.SortFunc(claimed, func(a, b queued) int { return cmp.Compare(a.leadID, b.leadID) })
 	pairs := make([][]any, len(claimed))
 	for i, c := range claimed {
 		pairs[i] = []any{c.leadID, c.seq}
@@ -615,7 +637,7 @@ func (p *plan) scheduleAll(ctx context.Context, db *DB, tx *sql.Tx) error {
 	for id, t := range p.next {
 		rows = append(rows, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
 	}
-	slices.SortFunc(rows, func(a, b []any) int { return int(a[0].(int64) - b[0].(int64)) })
+	slices.SortFunc(rows, byKey)
 	return p.schedule(ctx, db, tx, rows)
 }
 
