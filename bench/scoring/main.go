@@ -431,7 +431,7 @@ func rawInserts(ctx context.Context, st *sqldb.Store, mk func(*rand.Rand, int) [
 			log.Fatal(err)
 		}
 		for _, i := range mk(r, o.batch) {
-			now := time.Now().UnixMicro()
+			now := st.Clock.Now().UnixMicro()
 			props := "{}"
 			if i.Properties != nil {
 				props = `{"url":"https://example.com/pricing"}`

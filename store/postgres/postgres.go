@@ -30,6 +30,10 @@ var Dialect = sqldb.Dialect{
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"
 	},
+	IsRetryable: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
+	},
 	JSONRemoveKey: func(col string) string { return "(" + col + " - ?::text)" },
 	JSONHasKey:    func(col string) string { return "jsonb_exists(" + col + ", ?::text)" },
 	InIDs:         func(col string) string { return col + " = ANY(?::bigint[])" },

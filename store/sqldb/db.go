@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/leadcycle/leadcycle"
 )
@@ -27,6 +29,9 @@ type Dialect struct {
 	CacheStatements bool
 	// ForUpdate is appended to SELECTs that read a row about to be changed.
 	ForUpdate string
+	// IsRetryable reports whether err aborted a transaction that can simply
+	// run again (a deadlock or serialization failure); nil when none can.
+	IsRetryable func(error) bool
 	// IsUniqueViolation reports whether err is a unique-constraint violation.
 	IsUniqueViolation func(error) bool
 	// JSONRemoveKey returns an expression that removes the key given as the one
@@ -131,6 +136,24 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// InTxRetry is InTx for work that can run again from the start: a
+// transaction the database aborted to break a deadlock is retried, up to
+// five times. fn must not change anything outside the transaction that a
+// second run would not set again.
+func (db *DB) InTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := db.InTx(ctx, fn)
+		if err == nil || db.Dialect.IsRetryable == nil || !db.Dialect.IsRetryable(err) || attempt == 4 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(1+rand.IntN(10<<attempt)) * time.Millisecond):
+		}
+	}
 }
 
 // Ping checks both pools.

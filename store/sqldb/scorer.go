@@ -230,7 +230,7 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 	if err != nil {
 		return 0, err
 	}
-	err = s.InTx(ctx, func(tx *sql.Tx) error {
+	err = s.InTxRetry(ctx, func(tx *sql.Tx) error {
 		if err := p.write(ctx, s.DB, tx); err != nil {
 			return err
 		}

@@ -438,7 +438,7 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 			return itemError(i, err)
 		}
 	}
-	return s.InTx(ctx, func(tx *sql.Tx) error {
+	return s.InTxRetry(ctx, func(tx *sql.Tx) error {
 		accounts, err := s.contactAccounts(ctx, tx, items)
 		if err != nil {
 			return err
