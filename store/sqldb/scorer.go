@@ -199,13 +199,18 @@ func (s *Store) liveModels(ctx context.Context) ([]*scoring.Model, error) {
 
 // processQueue claims due queue entries and rescores their leads: it reads
 // and scores the batch, then writes the results in one transaction.
-func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max int) (int, error) {
+func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max int) (n int, err error) {
 	now := s.Clock.Now()
 	claimed, err := s.claim(ctx, now, max)
 	if err != nil || len(claimed) == 0 {
 		return 0, err
 	}
 	defer s.release(claimed)
+	defer func() {
+		if err != nil {
+			s.unclaim(claimed)
+		}
+	}()
 	score := func(q querier) (*plan, error) {
 		p := newPlan(now)
 		if len(models) == 0 {
@@ -308,6 +313,21 @@ func (s *Store) release(claimed []queued) {
 	for _, q := range claimed {
 		delete(s.inflight.ids, q.leadID)
 	}
+}
+
+// unclaim gives claimed entries back at once after a failed round, instead
+// of when their lease ends.
+func (s *Store) unclaim(claimed []queued) {
+	if s.Dialect.SingleNode {
+		return
+	}
+	ids := make([]int64, len(claimed))
+	for i, q := range claimed {
+		ids[i] = q.leadID
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = s.ExecQ(ctx, s.W, "UPDATE score_queue SET claimed_until = 0 WHERE "+s.Dialect.InIDs("lead_id"), s.Dialect.IDsArg(uniqueIDs(ids)))
 }
 
 // rescoreStep advances one running rescore job by a batch of leads.
