@@ -82,18 +82,23 @@ func patchScoringModel(res resource[leadcycle.ScoringModel], s *Server, w http.R
 	writeJSON(w, http.StatusCreated, m)
 }
 
-func (s *Server) publishScoringModel(w http.ResponseWriter, r *http.Request) {
+// readAction reads the id in the path and the optional body of an action on
+// a record, which may hold only the given fields.
+func (s *Server) readAction(w http.ResponseWriter, r *http.Request, what string, fields ...string) (leadcycle.ID, map[string]json.RawMessage, error) {
 	id, err := pathID(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
 	body, err := s.readOptionalObject(w, r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return 0, nil, err
 	}
-	if err := onlyFields(body, "a publish request"); err != nil {
+	return id, body, onlyFields(body, what, fields...)
+}
+
+func (s *Server) publishScoringModel(w http.ResponseWriter, r *http.Request) {
+	id, _, err := s.readAction(w, r, "a publish request")
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -112,17 +117,8 @@ const (
 )
 
 func (s *Server) stopScoringModel(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
+	id, body, err := s.readAction(w, r, "a stop request", "scores")
 	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	body, err := s.readOptionalObject(w, r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if err := onlyFields(body, "a stop request", "scores"); err != nil {
 		writeError(w, r, err)
 		return
 	}
