@@ -555,4 +555,13 @@ func TestScoringInRealTime(t *testing.T) {
 	waitFor("the open adds 10 and marks the lead sales ready", func(l leadcycle.Lead) bool {
 		return len(l.Scores) == 1 && l.Scores[0].Score == 15 && l.Scores[0].Grade == "A" && l.SalesReady
 	})
+	metrics := string(ts.do(t, "GET", "/metrics", "", nil).body)
+	for _, m := range []string{"leadcycle_scoring_leads_total ", "leadcycle_scoring_lag_p99_seconds ", "leadcycle_scoring_lag_max_seconds "} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("/metrics has no %s", m)
+		}
+	}
+	if strings.Contains(metrics, "leadcycle_scoring_leads_total 0\n") {
+		t.Error("/metrics counts no rescored leads after scoring")
+	}
 }

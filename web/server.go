@@ -110,6 +110,7 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 		}, []string{"route"}),
 	}
 	s.registry.MustRegister(s.metrics.requests, s.metrics.latency)
+	registerScoringMetrics(s.registry, s.store)
 	s.openAPIDoc = sync.OnceValue(buildOpenAPI)
 	s.registerRoutes()
 	s.handler = s.observe(s.mux)
@@ -268,4 +269,35 @@ func (s *Server) authenticate(r *http.Request) (*leadcycle.APIKey, error) {
 	s.keys.entries[hash] = keyEntry{key: key, expires: now.Add(s.keys.ttl), touched: e.touched}
 	s.keys.mu.Unlock()
 	return key, nil
+}
+
+// scoringLag is implemented by stores that measure how long leads wait for
+// their new scores.
+type scoringLag interface {
+	ScoringLag(reset bool) (n int64, p50, p99, worst time.Duration)
+}
+
+// registerScoringMetrics exports the scorer's lag since the start, when the
+// store measures it.
+func registerScoringMetrics(reg *prometheus.Registry, st leadcycle.Store) {
+	lag, ok := st.(scoringLag)
+	if !ok {
+		return
+	}
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "leadcycle_scoring_leads_total", Help: "Leads rescored since the start.",
+	}, func() float64 { n, _, _, _ := lag.ScoringLag(false); return float64(n) }))
+	for _, q := range []struct {
+		name, help string
+		pick       func(p50, p99, worst time.Duration) time.Duration
+	}{
+		{"leadcycle_scoring_lag_p50_seconds", "Median wait from the change that queued a lead to its new scores, since the start (histogram bucket bound).", func(p50, _, _ time.Duration) time.Duration { return p50 }},
+		{"leadcycle_scoring_lag_p99_seconds", "99th percentile of that wait (histogram bucket bound).", func(_, p99, _ time.Duration) time.Duration { return p99 }},
+		{"leadcycle_scoring_lag_max_seconds", "Longest such wait.", func(_, _, worst time.Duration) time.Duration { return worst }},
+	} {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: q.name, Help: q.help}, func() float64 {
+			_, p50, p99, worst := lag.ScoringLag(false)
+			return q.pick(p50, p99, worst).Seconds()
+		}))
+	}
 }
