@@ -332,6 +332,12 @@ func (s *Store) unclaim(claimed []queued) {
 
 // rescoreStep advances one running rescore job by a batch of leads.
 func (s *Store) rescoreStep(ctx context.Context, models []*scoring.Model, max int) (int, error) {
+	// One loop of this process works on rescore jobs at a time; the others
+	// keep the queue moving instead of reading a batch that would be stale.
+	if !s.rescoring.TryLock() {
+		return 0, nil
+	}
+	defer s.rescoring.Unlock()
 	now := s.Clock.Now()
 	for _, cm := range models {
 		if cm.Def.Rescore.State != leadcycle.RescoreRunning {
@@ -565,16 +571,44 @@ func (p *plan) write(ctx context.Context, db *DB, tx *sql.Tx) error {
 	slices.SortFunc(p.removes, func(a, b scoreKey) int {
 		return cmp.Or(cmp.Compare(a.lead, b.lead), cmp.Compare(a.model, b.model))
 	})
-	if err := execRows(ctx, db, tx, "INSERT INTO lead_scores (lead_id, model_id, score, grade, rules, computed_at) VALUES ",
-		` ON CONFLICT (lead_id, model_id) DO UPDATE SET score = excluded.score, grade = excluded.grade, rules = excluded.rules, computed_at = excluded.computed_at`, p.upserts); err != nil {
-		return fmt.Errorf("write scores: %w", err)
-	}
-	for _, k := range p.removes {
-		if _, err := db.ExecQ(ctx, tx, "DELETE FROM lead_scores WHERE lead_id = ? AND model_id = ?", int64(k.lead), int64(k.model)); err != nil {
-			return fmt.Errorf("remove score: %w", err)
+	// A plan never overwrites a score computed after it read its leads (a
+	// rescore job racing the queue): such rows are skipped, and so are their
+	// ledger entries.
+	applied := map[scoreKey]bool{}
+	for chunk := range chunks(p.upserts) {
+		rows, err := db.QueryQ(ctx, tx, "INSERT INTO lead_scores (lead_id, model_id, score, grade, rules, computed_at) VALUES "+valueMarks(len(chunk), len(chunk[0]))+
+			` ON CONFLICT (lead_id, model_id) DO UPDATE SET score = excluded.score, grade = excluded.grade, rules = excluded.rules, computed_at = excluded.computed_at
+			WHERE lead_scores.computed_at <= excluded.computed_at RETURNING lead_id, model_id`, flatten(chunk)...)
+		if err != nil {
+			return fmt.Errorf("write scores: %w", err)
+		}
+		keys, err := scanAll(rows, func(r scanner) (scoreKey, error) {
+			var k scoreKey
+			return k, r.Scan(idCol{&k.lead}, idCol{&k.model})
+		})
+		if err != nil {
+			return fmt.Errorf("write scores: %w", err)
+		}
+		for _, k := range keys {
+			applied[k] = true
 		}
 	}
-	if err := execRows(ctx, db, tx, "INSERT INTO score_ledger (lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at) VALUES ", "", p.ledger); err != nil {
+	for _, k := range p.removes {
+		res, err := db.ExecQ(ctx, tx, "DELETE FROM lead_scores WHERE lead_id = ? AND model_id = ? AND computed_at <= ?", int64(k.lead), int64(k.model), micros(p.now))
+		if err != nil {
+			return fmt.Errorf("remove score: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			applied[k] = true
+		}
+	}
+	ledger := p.ledger[:0:0]
+	for _, row := range p.ledger {
+		if applied[scoreKey{leadcycle.ID(row[0].(int64)), leadcycle.ID(row[1].(int64))}] {
+			ledger = append(ledger, row)
+		}
+	}
+	if err := execRows(ctx, db, tx, "INSERT INTO score_ledger (lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at) VALUES ", "", ledger); err != nil {
 		return fmt.Errorf("write score ledger: %w", err)
 	}
 	for _, m := range p.marks {

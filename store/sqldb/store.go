@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
@@ -26,10 +27,11 @@ type Store struct {
 	trackingSites *repo[leadcycle.TrackingSite]
 	scoringModels *repo[leadcycle.ScoringModel]
 
-	models   modelCache
-	leases   leaseMap
-	inflight inflight
-	lag      lagStats
+	models    modelCache
+	leases    leaseMap
+	inflight  inflight
+	rescoring sync.Mutex
+	lag       lagStats
 }
 
 var _ leadcycle.Store = (*Store)(nil)
