@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -276,7 +277,7 @@ func validateBehavior(v *validator, f, rule string, b Behavior) {
 		v.add(f+".type", fmt.Sprintf("rule %q: interaction type must be one of %s, or custom:<key>", rule, strings.Join(InteractionTypes, ", ")))
 	}
 	v.maxLen(f+".where", b.Where, 2000)
-	if !containsString(Frequencies, b.Frequency) {
+	if !slices.Contains(Frequencies, b.Frequency) {
 		v.add(f+".frequency", fmt.Sprintf("rule %q: frequency must be one of %s", rule, strings.Join(Frequencies, ", ")))
 	}
 	switch {
@@ -345,15 +346,6 @@ func validateGrades(v *validator, grades []Grade) {
 			v.add(fmt.Sprintf("grades[%d]", idx[k]), fmt.Sprintf("grade %q overlaps grade %q", b.Name, a.Name))
 		}
 	}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RuleContribution explains what one rule added to a score.

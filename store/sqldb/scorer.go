@@ -36,6 +36,10 @@ const enqueueSQL = `INSERT INTO score_queue (lead_id, due_at, seq, cause, enqueu
 		enqueued_at = CASE WHEN excluded.enqueued_at < score_queue.enqueued_at THEN excluded.enqueued_at ELSE score_queue.enqueued_at END,
 		seq = excluded.seq, cause = excluded.cause`
 
+// accountBasedLeadsOf selects the account-based leads (a parent account, no
+// parent contact) of the account given as the placeholder.
+const accountBasedLeadsOf = "l.account_id = ? AND l.contact_id IS NULL"
+
 // enqueueLeads queues the leads matched by where (a condition on leads l with
 // args) for rescoring now.
 func enqueueLeads(ctx context.Context, db *DB, tx *sql.Tx, cause, where string, args ...any) error {
@@ -63,7 +67,7 @@ func interactionEnqueues(ctx context.Context, db *DB, tx *sql.Tx, _, i *leadcycl
 	}
 	// Account-based leads (a parent account, no parent contact) count the
 	// interactions of every contact of their account.
-	return enqueueLeads(ctx, db, tx, cause, "l.account_id = ? AND l.contact_id IS NULL", int64(*i.AccountID))
+	return enqueueLeads(ctx, db, tx, cause, accountBasedLeadsOf, int64(*i.AccountID))
 }
 
 func contactEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.Contact) error {
@@ -77,7 +81,7 @@ func contactEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.
 	// Account-based leads count the contacts of their account.
 	for _, a := range []*leadcycle.ID{old.AccountID, c.AccountID} {
 		if a != nil && (old.AccountID == nil || c.AccountID == nil || *old.AccountID != *c.AccountID) {
-			if err := enqueueLeads(ctx, db, tx, cause, "l.account_id = ? AND l.contact_id IS NULL", int64(*a)); err != nil {
+			if err := enqueueLeads(ctx, db, tx, cause, accountBasedLeadsOf, int64(*a)); err != nil {
 				return err
 			}
 		}
@@ -114,7 +118,7 @@ func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle
 	if c.AccountID == nil {
 		return nil
 	}
-	return enqueueLeads(ctx, db, tx, cause, "l.account_id = ? AND l.contact_id IS NULL", int64(*c.AccountID))
+	return enqueueLeads(ctx, db, tx, cause, accountBasedLeadsOf, int64(*c.AccountID))
 }
 
 // accountDeleteEnqueues rescores the leads that lose the account.
@@ -868,8 +872,7 @@ func selectByIDs[T leadcycle.Record](ctx context.Context, s *Store, q querier, r
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
+	ids = uniqueIDs(ids)
 	rows, err := s.QueryQ(ctx, q, r.selectSQL+" WHERE "+s.Dialect.InIDs(col), s.Dialect.IDsArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", r.t.name, err)
@@ -934,41 +937,31 @@ func (s *Store) interactionQuery(n needs, owner, from string) (string, [][]any) 
 			" WHERE "+s.Dialect.InIDs(owner)+" AND i.type = ? AND i.occurred_at >= ? AND i.occurred_at < ?")
 		args = append(args, []any{t, since, until})
 	}
+	// Parts that read properties go first: PostgreSQL types a UNION pairwise
+	// from the left, and two leading NULL columns would become text.
 	const never = int64(1<<63 - 1)
+	type span struct {
+		typ          string
+		since, until int64
+	}
+	var plain []span // the parts without properties
 	for _, t := range types {
 		since := micros(n.since[t])
 		propsFrom, where := n.propsSince[t]
 		switch {
 		case !where:
-			part(t, false, since, never)
+			plain = append(plain, span{t, since, never})
 		case micros(propsFrom) <= since:
 			part(t, true, since, never)
 		default:
-			part(t, false, since, micros(propsFrom))
+			plain = append(plain, span{t, since, micros(propsFrom)})
 			part(t, true, micros(propsFrom), never)
 		}
 	}
-	// Parts that read properties go first: PostgreSQL types a UNION pairwise
-	// from the left, and two leading NULL columns would become text.
-	order := make([]int, len(parts))
-	for i := range order {
-		order[i] = i
+	for _, p := range plain {
+		part(p.typ, false, p.since, p.until)
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		pa, pb := strings.Contains(parts[a], "i.properties"), strings.Contains(parts[b], "i.properties")
-		switch {
-		case pa && !pb:
-			return -1
-		case pb && !pa:
-			return 1
-		}
-		return 0
-	})
-	sortedParts, sortedArgs := make([]string, len(parts)), make([][]any, len(parts))
-	for i, k := range order {
-		sortedParts[i], sortedArgs[i] = parts[k], args[k]
-	}
-	return strings.Join(sortedParts, " UNION ALL "), sortedArgs
+	return strings.Join(parts, " UNION ALL "), args
 }
 
 // loadInteractions reads what n needs of the interactions of the owners

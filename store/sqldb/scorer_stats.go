@@ -1,7 +1,6 @@
 package sqldb
 
 import (
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -99,14 +98,4 @@ func (l *lagStats) quantile(q float64) time.Duration {
 		}
 	}
 	return l.max
-}
-
-// compactJSON renders a stored explanation the way rulesJSON does, so that
-// PostgreSQL's reformatted JSONB compares equal.
-func compactJSON(b []byte) string {
-	var rules []leadcycle.RuleContribution
-	if err := json.Unmarshal(b, &rules); err != nil {
-		return string(b)
-	}
-	return rulesJSON(rules)
 }

@@ -539,3 +539,13 @@ func rulesJSON(rules []leadcycle.RuleContribution) string {
 	b, _ := json.Marshal(rules)
 	return string(b)
 }
+
+// compactJSON renders a stored explanation the way rulesJSON does, so that
+// PostgreSQL's reformatted JSONB compares equal.
+func compactJSON(b []byte) string {
+	var rules []leadcycle.RuleContribution
+	if err := json.Unmarshal(b, &rules); err != nil {
+		return string(b)
+	}
+	return rulesJSON(rules)
+}
