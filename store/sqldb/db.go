@@ -74,6 +74,9 @@ type DB struct {
 	// (*sql.Tx → map[kind][]MatchingStrategy): a capture needs them several
 	// times, and they cannot change under it.
 	strategiesInTx sync.Map
+	// claims holds the leads being scored when claims live in memory
+	// (Dialect.SingleNode): one set for every Store on this database.
+	claims inflight
 }
 
 // SetFreeMailDomains replaces the list of free mail domains (see

@@ -280,10 +280,10 @@ func (s *Store) claim(ctx context.Context, now time.Time, max int) ([]queued, er
 // claimLocal claims in memory: a database that serves one process needs no
 // leases in its rows, and saves a write per lead.
 func (s *Store) claimLocal(ctx context.Context, now time.Time, max int) ([]queued, error) {
-	s.inflight.mu.Lock()
-	defer s.inflight.mu.Unlock()
+	s.claims.mu.Lock()
+	defer s.claims.mu.Unlock()
 	rows, err := s.QueryQ(ctx, s.R, "SELECT lead_id, seq, cause, enqueued_at FROM score_queue WHERE due_at <= ? ORDER BY due_at LIMIT ?",
-		micros(now), max+len(s.inflight.ids))
+		micros(now), max+len(s.claims.ids))
 	if err != nil {
 		return nil, fmt.Errorf("claim scoring queue: %w", err)
 	}
@@ -294,13 +294,13 @@ func (s *Store) claimLocal(ctx context.Context, now time.Time, max int) ([]queue
 	if err != nil {
 		return nil, fmt.Errorf("claim scoring queue: %w", err)
 	}
-	if s.inflight.ids == nil {
-		s.inflight.ids = map[int64]bool{}
+	if s.claims.ids == nil {
+		s.claims.ids = map[int64]bool{}
 	}
 	out := all[:0]
 	for _, q := range all {
-		if !s.inflight.ids[q.leadID] && len(out) < max {
-			s.inflight.ids[q.leadID] = true
+		if !s.claims.ids[q.leadID] && len(out) < max {
+			s.claims.ids[q.leadID] = true
 			out = append(out, q)
 		}
 	}
@@ -312,10 +312,10 @@ func (s *Store) release(claimed []queued) {
 	if !s.Dialect.SingleNode {
 		return
 	}
-	s.inflight.mu.Lock()
-	defer s.inflight.mu.Unlock()
+	s.claims.mu.Lock()
+	defer s.claims.mu.Unlock()
 	for _, q := range claimed {
-		delete(s.inflight.ids, q.leadID)
+		delete(s.claims.ids, q.leadID)
 	}
 }
 

@@ -29,7 +29,6 @@ type Store struct {
 
 	models    modelCache
 	leases    leaseMap
-	inflight  inflight
 	rescoring sync.Mutex
 	lag       lagStats
 }
@@ -57,7 +56,8 @@ func NewStore(db *DB) *Store {
 
 // Sibling returns another Store on the same database with its own in-process
 // state, as a second node would have; tests use it to check that two nodes
-// never do the same work twice.
+// never do the same work twice. On a single-node database (SQLite) a second
+// node can only be in the same process, so it shares the DB's claims.
 func (s *Store) Sibling() leadcycle.Store { return NewStore(s.DB) }
 
 // Contacts implements leadcycle.Store.

@@ -441,6 +441,41 @@ var scoringTests = []test{
 		// Three views in 30 days (2×3) and one pricing view in 7 days (25).
 		wantScore(t, e.ctx, e.s, l.ID, m.ID, 31, "")
 	}},
+	{"telesales_ready_below_sales_ready", func(t *testing.T, e *env) {
+		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "warm@example.org", JobTitle: "Director"})
+		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "warm", ContactID: &c.ID})
+		m := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{
+			Name: "Warmth", Rules: []leadcycle.ScoringRule{
+				{Name: "Director", Points: 40, Conditions: []string{`contact.job_title == "Director"`}},
+				{Name: "Opens", Points: 30, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime}}},
+			},
+			TelesalesReadyThreshold: ptr[int64](40), SalesReadyThreshold: ptr[int64](100),
+		})
+		wantScore(t, e.ctx, e.s, l.ID, m.ID, 40, "")
+		got := MustGet(t, e.ctx, e.s.Leads(), l.ID)
+		if !got.TelesalesReady || got.SalesReady {
+			t.Errorf("at 40 (telesales 40, sales 100): telesales ready %v, sales ready %v; want true, false", got.TelesalesReady, got.SalesReady)
+		}
+		for range 2 {
+			MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: c.ID})
+		}
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, l.ID, m.ID, 100, "")
+		if got := MustGet(t, e.ctx, e.s.Leads(), l.ID); !got.SalesReady {
+			t.Error("at 100 the lead is not sales ready")
+		}
+		events, err := e.s.Scoring().LeadEvents(e.ctx, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var types []string
+		for _, ev := range events {
+			if ev.LeadID == l.ID {
+				types = append(types, ev.Type)
+			}
+		}
+		diff(t, "events of the lead", []string{leadcycle.EventLeadTelesalesReady, leadcycle.EventLeadSalesReady}, types)
+	}},
 	{"closed_leads_not_marked", func(t *testing.T, e *env) {
 		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "won@example.org", JobTitle: "Director"})
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "won", ContactID: &c.ID, Status: leadcycle.LeadQualified})
