@@ -205,6 +205,10 @@ type Lead struct {
 	ID                ID          `json:"id"`
 	Topic             string      `json:"topic"`
 	Description       string      `json:"description"`
+	PurchaseTimeframe string      `json:"purchase_timeframe"`
+	PurchaseProcess   string      `json:"purchase_process"`
+	BudgetAmount      *float64    `json:"budget_amount"`
+	Need              string      `json:"need"`
 	ContactID         *ID         `json:"contact_id"`
 	AccountID         *ID         `json:"account_id"`
 	Status            string      `json:"status"`
@@ -278,6 +282,12 @@ func (l *Lead) Validate() error {
 		v.oneOf("status_reason", l.StatusReason, reasons)
 	}
 	v.oneOf("source", l.Source, Sources)
+	v.oneOf("purchase_timeframe", l.PurchaseTimeframe, PurchaseTimeframes)
+	v.oneOf("purchase_process", l.PurchaseProcess, PurchaseProcesses)
+	v.oneOf("need", l.Need, Needs)
+	if l.BudgetAmount != nil && *l.BudgetAmount < 0 {
+		v.add("budget_amount", "must not be negative")
+	}
 	if !ValidSlug(l.Stage) {
 		v.add("stage", "must be a stage key: lower-case letters, digits and underscores")
 	}

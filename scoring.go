@@ -435,7 +435,8 @@ type ScoringStore interface {
 	// UnscorableLeads lists the leads a model applies to but cannot score
 	// because they have no parent contact or account.
 	UnscorableLeads(ctx context.Context, modelID ID, q ListQuery) (Page[Lead], error)
-	// LeadEvents lists outbox events after the given id, oldest first.
+	// LeadEvents lists the sales-ready and telesales-ready events after the
+	// given id, oldest first.
 	LeadEvents(ctx context.Context, afterID ID, limit int) ([]LeadEvent, error)
 	// ProcessDue rescores up to max leads that are due (after interactions,
 	// record changes or window expiries) and advances running rescore jobs;

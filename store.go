@@ -7,7 +7,7 @@ import (
 
 // Record is the constraint satisfied by every record type kept in a Repo.
 type Record interface {
-	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel
+	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel | Process | User | Webhook
 }
 
 // Repo stores one kind of record.
@@ -151,6 +151,18 @@ var ListSpecs = map[string]ListSpec{
 		Filters: append([]FilterSpec{eq("mode", KindString, FormModes...), eq("active", KindBool)}, timeFilters()...),
 		Sorts:   []string{"created_at", "updated_at", "name"},
 	},
+	"processes": {
+		Filters: append([]FilterSpec{eq("key", KindString), eq("is_default", KindBool)}, timeFilters()...),
+		Sorts:   []string{"created_at", "updated_at", "name"},
+	},
+	"users": {
+		Filters: append([]FilterSpec{eq("email", KindString), eq("role", KindString, Roles...), eq("active", KindBool)}, timeFilters()...),
+		Sorts:   []string{"created_at", "updated_at", "name", "email"},
+	},
+	"webhooks": {
+		Filters: append([]FilterSpec{eq("active", KindBool)}, timeFilters()...),
+		Sorts:   []string{"created_at", "updated_at", "name"},
+	},
 	"scoring-models": {
 		Filters: append([]FilterSpec{eq("key", KindString), eq("status", KindString, ModelDraft, ModelLive, ModelStopped), eq("target", KindString, ScoringTargets...)}, timeFilters()...),
 		Sorts:   []string{"created_at", "updated_at", "name"},
@@ -220,6 +232,11 @@ type Store interface {
 	Registrations() RegistrationStore
 	ScoringModels() Repo[ScoringModel]
 	Scoring() ScoringStore
+	Processes() Repo[Process]
+	Users() Repo[User]
+	Webhooks() Repo[Webhook]
+	Workflow() WorkflowStore
+	WebhookDeliveries() WebhookStore
 	// AddInteractions stores a batch of interactions in one transaction: all
 	// of them or, on the first invalid one, none (the error names it).
 	AddInteractions(ctx context.Context, items []Interaction) error

@@ -2,75 +2,69 @@ package linkedin_test
 
 import (
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/leadcycle/leadcycle/linkedin"
+	"github.com/leadcycle/leadcycle/seal"
 )
 
-func TestSealer(t *testing.T) {
-	key := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
-	env := func(v string) func(string) string {
-		return func(k string) string {
-			if k == linkedin.EnvSecretKey {
-				return v
-			}
-			return ""
-		}
-	}
-	s, err := linkedin.SealerFromEnv(env(key))
-	if err != nil || !s.Encrypts() {
-		t.Fatalf("sealer from a base64 key: %v", err)
-	}
-	sealed, err := s.Seal("AQX-secret-token")
+// The sealer itself is tested in package seal; these tests check what
+// LinkedIn adds: its purpose, so that tokens stored before the sealer moved
+// still open, and errors that say how to reconnect.
+
+func TestSealerOpensTokensStoredBeforeTheMove(t *testing.T) {
+	s, err := linkedin.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(sealed, "AQX-secret-token") || !strings.HasPrefix(sealed, "v1:") {
-		t.Fatalf("sealed value %q shows the secret", sealed)
-	}
-	again, _ := s.Seal("AQX-secret-token")
-	if again == sealed {
-		t.Error("sealing twice gave the same ciphertext (nonce reused)")
-	}
-	if got, err := s.Open(sealed); err != nil || got != "AQX-secret-token" {
+	// Sealed by linkedin.Sealer before it moved to package seal.
+	const stored = "v1:Iye1Mwq6touWkvXAk2DdKGg1A55LkwhDoklx8V0VnY+U7hdjGHM0dmr154A"
+	if got, err := s.Open(stored); err != nil || got != "AQX-secret-token" {
 		t.Fatalf("open: %q %v", got, err)
 	}
-	if got, _ := s.Seal(""); got != "" {
-		t.Errorf("empty secret sealed as %q", got)
+	// A sealer wrapped from package seal is bound to the same purpose.
+	base, _ := seal.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	if got, err := linkedin.WrapSealer(base).Open(stored); err != nil || got != "AQX-secret-token" {
+		t.Fatalf("open with a wrapped sealer: %q %v", got, err)
 	}
+	// ...and not to the purpose of other secrets.
+	if _, err := base.Open(stored); err == nil {
+		t.Error("a LinkedIn token opened with the default purpose")
+	}
+}
 
-	// The same key in hex opens it; another key or no key does not.
-	hexKey, _ := linkedin.SealerFromEnv(env("3031323334353637383961626364656630313233343536373839616263646566"))
-	if got, err := hexKey.Open(sealed); err != nil || got != "AQX-secret-token" {
-		t.Errorf("hex key: %q %v", got, err)
+func TestSealerErrorsSayHowToReconnect(t *testing.T) {
+	s, _ := linkedin.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	sealed, err := s.Seal("tok")
+	if err != nil {
+		t.Fatal(err)
 	}
-	other, _ := linkedin.SealerFromEnv(env(base64.StdEncoding.EncodeToString([]byte("another key of thirty-two bytes!"))))
-	if _, err := other.Open(sealed); err == nil || !strings.Contains(err.Error(), "not the key") {
-		t.Errorf("open with another key: %v", err)
+	other, _ := linkedin.NewSealer([]byte("another key of thirty-two bytes!"))
+	_, err = other.Open(sealed)
+	if err == nil || !errors.Is(err, seal.ErrCannotOpen) {
+		t.Fatalf("open with another key: %v", err)
 	}
-	none, err := linkedin.SealerFromEnv(env(""))
+	for _, want := range []string{"the stored LinkedIn credentials cannot be decrypted", "not the key", "set it back, or reconnect (send the tokens again)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	none, err := linkedin.SealerFromEnv(func(string) string { return "" })
 	if err != nil || none.Encrypts() {
 		t.Fatalf("no key: %v", err)
 	}
-	if _, err := none.Open(sealed); err == nil || !strings.Contains(err.Error(), linkedin.EnvSecretKey) {
+	if _, err := none.Open(sealed); err == nil || !strings.Contains(err.Error(), linkedin.EnvSecretKey) || !strings.Contains(err.Error(), "reconnect") {
 		t.Errorf("open without a key: %v", err)
 	}
-	tampered := sealed[:len(sealed)-2] + "AA"
-	if _, err := s.Open(tampered); err == nil {
-		t.Error("a tampered value opened")
+	var nilSealer *linkedin.Sealer
+	if v, err := nilSealer.Seal("x"); err != nil || v != "plain:x" {
+		t.Errorf("nil sealer: %q %v", v, err)
 	}
-	// Without a key, secrets are stored marked plain and read back by any sealer.
-	plain, _ := none.Seal("tok")
-	if plain != "plain:tok" {
-		t.Errorf("plain seal %q", plain)
-	}
-	if got, err := s.Open(plain); err != nil || got != "tok" {
-		t.Errorf("open plain with a keyed sealer: %q %v", got, err)
-	}
-	if _, err := linkedin.SealerFromEnv(env("short")); err == nil {
+	if _, err := linkedin.SealerFromEnv(func(string) string { return "short" }); err == nil {
 		t.Error("a short key was accepted")
 	}
 }

@@ -11,7 +11,8 @@
 // is not true or false is reported when the model is saved, naming the rule,
 // the problem and the line:column.
 //
-// Conditions and applies_to see:
+// Conditions, applies_to and standalone conditions (CompileCondition, which
+// business processes use) see:
 //
 //   - contact: id, first_name, last_name, email, email_domain (the part after
 //     the @), phone, job_title, account_id, owner_id, origin,
@@ -20,10 +21,12 @@
 //   - account: id, name, website, domain, industry, country (texts),
 //     employees (an integer, 0 when unknown), revenue (a number, 0 when
 //     unknown), created_at and custom.<name>.
-//   - lead: id, topic, status, status_reason, source, form_id, event_id,
-//     journey_id, campaign, process_id, stage, owner_id (texts),
-//     telesales_ready, telesales_accepted, sales_ready, sales_accepted (true
-//     or false), created_at and custom.<name>.
+//   - lead: id, topic, description, purchase_timeframe, purchase_process,
+//     need, contact_id, account_id, status, status_reason, source, form_id,
+//     event_id, journey_id, campaign, process_id, stage, owner_id (texts),
+//     budget_amount (a number, 0 when unknown), telesales_ready,
+//     telesales_accepted, sales_ready, sales_accepted (true or false),
+//     created_at and custom.<name>.
 //   - now: the time of the evaluation (expr's builtin now() is disabled so
 //     that scores follow the engine's clock).
 //

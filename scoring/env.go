@@ -45,6 +45,13 @@ type accountVars struct {
 type leadVars struct {
 	ID                string    `expr:"id"`
 	Topic             string    `expr:"topic"`
+	Description       string    `expr:"description"`
+	PurchaseTimeframe string    `expr:"purchase_timeframe"`
+	PurchaseProcess   string    `expr:"purchase_process"`
+	BudgetAmount      float64   `expr:"budget_amount"`
+	Need              string    `expr:"need"`
+	ContactID         string    `expr:"contact_id"`
+	AccountID         string    `expr:"account_id"`
 	Status            string    `expr:"status"`
 	StatusReason      string    `expr:"status_reason"`
 	Source            string    `expr:"source"`
@@ -130,6 +137,13 @@ var accountSetters = []setter[accountVars, leadcycle.Account]{
 var leadSetters = []setter[leadVars, leadcycle.Lead]{
 	{"id", func(v *leadVars, l *leadcycle.Lead) { v.ID = idText(l.ID) }},
 	{"topic", func(v *leadVars, l *leadcycle.Lead) { v.Topic = l.Topic }},
+	{"description", func(v *leadVars, l *leadcycle.Lead) { v.Description = l.Description }},
+	{"purchase_timeframe", func(v *leadVars, l *leadcycle.Lead) { v.PurchaseTimeframe = l.PurchaseTimeframe }},
+	{"purchase_process", func(v *leadVars, l *leadcycle.Lead) { v.PurchaseProcess = l.PurchaseProcess }},
+	{"budget_amount", func(v *leadVars, l *leadcycle.Lead) { v.BudgetAmount = deref(l.BudgetAmount) }},
+	{"need", func(v *leadVars, l *leadcycle.Lead) { v.Need = l.Need }},
+	{"contact_id", func(v *leadVars, l *leadcycle.Lead) { v.ContactID = idPtrText(l.ContactID) }},
+	{"account_id", func(v *leadVars, l *leadcycle.Lead) { v.AccountID = idPtrText(l.AccountID) }},
 	{"status", func(v *leadVars, l *leadcycle.Lead) { v.Status = l.Status }},
 	{"status_reason", func(v *leadVars, l *leadcycle.Lead) { v.StatusReason = l.StatusReason }},
 	{"source", func(v *leadVars, l *leadcycle.Lead) { v.Source = l.Source }},

@@ -45,6 +45,8 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.forms.Run(ctx, 5*time.Second) })
 	wg.Go(func() { (&scoring.Worker{Store: s.store.Scoring(), Logger: s.log}).Run(ctx) })
+	wg.Go(func() { s.runWorkflow(ctx, 200*time.Millisecond) })
+	wg.Go(func() { s.WebhookWorker().Run(ctx) })
 	wg.Wait()
 }
 

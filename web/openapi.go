@@ -93,6 +93,9 @@ var enums = map[string][]string{
 	"Consent.tracking":         leadcycle.ConsentStates,
 	"Lead.status":              leadcycle.LeadStatuses,
 	"Lead.source":              leadcycle.Sources,
+	"Lead.purchase_timeframe":  leadcycle.PurchaseTimeframes,
+	"Lead.purchase_process":    leadcycle.PurchaseProcesses,
+	"Lead.need":                leadcycle.Needs,
 	"Opportunity.status":       leadcycle.OpportunityStatuses,
 	"Task.status":              leadcycle.TaskStatuses,
 	"Task.kind":                leadcycle.TaskKinds,
@@ -100,6 +103,9 @@ var enums = map[string][]string{
 	"Field.type":               leadcycle.FieldTypes,
 	"Field.entity":             leadcycle.CustomEntities,
 }
+
+// fieldDescriptions describe fields, by schema and JSON name.
+var fieldDescriptions = map[string]string{}
 
 // readOnlyFields are the fields clients may not set, by JSON name in every
 // schema or by schema and JSON name ("ScoringModel.status").
@@ -329,7 +335,14 @@ func reflectSchema(name string, t reflect.Type, schemas obj) obj {
 		}
 		p := typeSchema(f.Type, schemas)
 		if e, ok := enums[name+"."+tag]; ok {
-			p["enum"] = e
+			if items, ok := p["items"].(obj); ok && p["type"] == "array" {
+				items["enum"] = e // the allowed values of each item
+			} else {
+				p["enum"] = e
+			}
+		}
+		if d, ok := fieldDescriptions[name+"."+tag]; ok {
+			p["description"] = d
 		}
 		if readOnlyFields[tag] || readOnlyFields[name+"."+tag] {
 			p["readOnly"] = true

@@ -31,6 +31,13 @@ type resource[T leadcycle.Record] struct {
 	adjustPatch func(patch map[string]json.RawMessage)
 	// patch, if set, serves PATCH in place of the plain merge patch.
 	patch func(res resource[T], s *Server, w http.ResponseWriter, r *http.Request)
+	// checkCreate, if set, checks a create request's fields first.
+	checkCreate func(r *http.Request, fields map[string]json.RawMessage) error
+	// defaults, if set, fills a new record before the request's fields are
+	// decoded onto it.
+	defaults func(v *T)
+	// scope, if set, limits lists to what the caller may see.
+	scope func(r *http.Request, q *leadcycle.ListQuery)
 }
 
 // adjustLeadPatch keeps status and status reason together: a patch that sets
@@ -99,7 +106,16 @@ func (res resource[T]) create(s *Server, w http.ResponseWriter, r *http.Request)
 		writeError(w, r, err)
 		return
 	}
+	if res.checkCreate != nil {
+		if err := res.checkCreate(r, fields); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
 	v := new(T)
+	if res.defaults != nil {
+		res.defaults(v)
+	}
 	if err := decodeFields(fields, v, res.singular()); err != nil {
 		writeError(w, r, err)
 		return
@@ -448,6 +464,9 @@ func (res resource[T]) list(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if res.scope != nil {
+		res.scope(r, &q)
 	}
 	page, err := res.repo().List(r.Context(), q)
 	if err != nil {

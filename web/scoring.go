@@ -38,7 +38,9 @@ func (s *Server) registerScoring() {
 	publish := leadcycle.Perm(scoringModels, "publish")
 	s.handle("POST", scoringModelsBase+"/{id}/publish", publish, s.publishScoringModel)
 	s.handle("POST", scoringModelsBase+"/{id}/stop", publish, s.stopScoringModel)
-	s.handle("GET", scoringModelsBase+"/{id}/unscorable-leads", leadcycle.Perm("leads", leadcycle.ActionRead), pageOf(s.store.Scoring().UnscorableLeads))
+	// Unscorable leads are never sales or telesales ready, so the roles that
+	// see only those leads may not list them.
+	s.handle("GET", scoringModelsBase+"/{id}/unscorable-leads", leadcycle.Perm("leads", "read_all"), pageOf(s.store.Scoring().UnscorableLeads))
 	s.handle("GET", scoringModelsBase+"/{id}/preview", read, s.previewScore)
 	s.handle("GET", "/api/v1/leads/{id}/scores", leadcycle.Perm("leads", leadcycle.ActionRead), s.leadScores)
 	s.handle("GET", "/api/v1/leads/{id}/score-history", leadcycle.Perm("leads", leadcycle.ActionRead), pageOf(s.store.Scoring().ScoreHistory))

@@ -203,14 +203,17 @@ func TestScoringModelLifecycle(t *testing.T) {
 		t.Errorf("scores of an unscored lead: %d %s", r.status, r.body)
 	}
 
-	r = ts.do(t, "GET", "/api/v1/scoring-models/"+v1+"/unscorable-leads", leadcycle.RoleSales, nil)
+	// Salespeople see only sales-ready leads, so they may not list
+	// unscorable ones (never sales ready); a sales manager may.
+	problem(t, ts.do(t, "GET", "/api/v1/scoring-models/"+v1+"/unscorable-leads", leadcycle.RoleSales, nil), 403, "")
+	r = ts.do(t, "GET", "/api/v1/scoring-models/"+v1+"/unscorable-leads", leadcycle.RoleSalesManager, nil)
 	if r.status != 200 {
 		t.Fatalf("unscorable leads: %d %s", r.status, r.body)
 	}
 	if items := r.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != orphan {
 		t.Errorf("unscorable leads: %s", r.body)
 	}
-	problem(t, ts.do(t, "GET", "/api/v1/scoring-models/987654/unscorable-leads", leadcycle.RoleSales, nil), 404, "")
+	problem(t, ts.do(t, "GET", "/api/v1/scoring-models/987654/unscorable-leads", leadcycle.RoleSalesManager, nil), 404, "")
 
 	// Editing the live model makes version 2, a draft; version 1 stays live and unchanged.
 	r = ts.do(t, "PATCH", "/api/v1/scoring-models/"+v1, leadcycle.RoleMarketer, `{"sales_ready_threshold": 30, "rules": [{"name": "CTO", "points": 40, "conditions": ["contact.job_title == \"CTO\""]}]}`)
@@ -340,7 +343,14 @@ func TestScoringRoles(t *testing.T) {
 		problem(t, ts.do(t, "PATCH", "/api/v1/scoring-models/"+id, role, `{"name": "x"}`), 403, "")
 		problem(t, ts.do(t, "POST", "/api/v1/scoring-models/"+id+"/publish", role, nil), 403, "")
 		problem(t, ts.do(t, "DELETE", "/api/v1/scoring-models/"+id, role, nil), 403, "")
-		for _, path := range []string{"/api/v1/scoring-models/" + id, "/api/v1/scoring-models/" + id + "/preview?lead_id=" + lead, "/api/v1/leads/" + lead + "/scores"} {
+		paths := []string{"/api/v1/scoring-models/" + id, "/api/v1/scoring-models/" + id + "/preview?lead_id=" + lead}
+		if role == leadcycle.RoleSales || role == leadcycle.RoleTelesales {
+			// The lead is neither sales nor telesales ready.
+			problem(t, ts.do(t, "GET", "/api/v1/leads/"+lead+"/scores", role, nil), 403, "")
+		} else {
+			paths = append(paths, "/api/v1/leads/"+lead+"/scores")
+		}
+		for _, path := range paths {
 			if r := ts.do(t, "GET", path, role, nil); r.status != 200 {
 				t.Errorf("GET %s as %s: %d %s", path, role, r.status, r.body)
 			}
@@ -360,7 +370,7 @@ func TestScoringRoles(t *testing.T) {
 		"DELETE /api/v1/scoring-models/{id}":               "scoring-models:delete",
 		"POST /api/v1/scoring-models/{id}/publish":         "scoring-models:publish",
 		"POST /api/v1/scoring-models/{id}/stop":            "scoring-models:publish",
-		"GET /api/v1/scoring-models/{id}/unscorable-leads": "leads:read",
+		"GET /api/v1/scoring-models/{id}/unscorable-leads": "leads:read_all",
 		"GET /api/v1/scoring-models/{id}/preview":          "scoring-models:read",
 		"GET /api/v1/leads/{id}/scores":                    "leads:read",
 		"GET /api/v1/leads/{id}/score-history":             "leads:read",

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/forms"
+	"github.com/leadcycle/leadcycle/seal"
+	"github.com/leadcycle/leadcycle/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -33,6 +36,14 @@ type Options struct {
 	// endpoints (forms, registrations); 5/s with a burst of 20 when 0.
 	PublicRate  float64
 	PublicBurst int
+	// WebhookAllowPrivate lets webhooks call private and loopback
+	// addresses; WebhookAllowHosts lets them call the listed hosts (or
+	// host:port) only.
+	WebhookAllowPrivate bool
+	WebhookAllowHosts   []string
+	// Sealer seals webhook secrets at rest; from LEADCYCLE_SECRET_KEY when
+	// nil.
+	Sealer *seal.Sealer
 }
 
 // Server is the HTTP handler of leadcycle.
@@ -51,6 +62,10 @@ type Server struct {
 	openAPIDoc func() map[string]any
 	forms      *forms.Service
 	public     *ipLimiter
+	// webhookGuard refuses webhook addresses the server may not call;
+	// sealer seals their secrets.
+	webhookGuard webhook.Guard
+	sealer       *seal.Sealer
 
 	// routes lists every registered route, for the OpenAPI test.
 	routes []Route
@@ -95,6 +110,15 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 		opts.PublicRate, opts.PublicBurst = 5, 20
 	}
 	s.public = newIPLimiter(opts.PublicRate, max(1, opts.PublicBurst))
+	s.webhookGuard = webhook.Guard{AllowPrivate: opts.WebhookAllowPrivate, AllowHosts: opts.WebhookAllowHosts}
+	s.sealer = opts.Sealer
+	if s.sealer == nil {
+		sealer, err := seal.SealerFromEnv(os.Getenv)
+		if err != nil {
+			s.log.Error("webhook secrets are stored unsealed: " + err.Error())
+		}
+		s.sealer = sealer
+	}
 	s.forms = &forms.Service{Store: store, SpoolDir: opts.SpoolDir, Log: s.log, RetryAfter: 10 * time.Second}
 	s.keys = keyCache{ttl: opts.KeyCacheTTL, entries: map[string]keyEntry{}}
 	if s.keys.ttl == 0 {
@@ -129,7 +153,10 @@ func (s *Server) handle(method, path string, perm leadcycle.Permission, h http.H
 	s.routes = append(s.routes, Route{Method: method, Path: path, Perm: perm})
 	var handler http.Handler = h
 	if perm != "" {
-		handler = s.authorize(perm, h)
+		if strings.HasPrefix(path, "/api/v1/leads/{id}") {
+			h = s.scopeLead(h)
+		}
+		handler = s.authorize(perm, withActor(h))
 	}
 	s.mux.Handle(method+" "+path, handler)
 }
@@ -141,7 +168,8 @@ func (s *Server) registerRoutes() {
 
 	register(s, resource[leadcycle.Contact]{name: "contacts", schema: "Contact", repo: s.store.Contacts})
 	register(s, resource[leadcycle.Account]{name: "accounts", schema: "Account", repo: s.store.Accounts})
-	register(s, resource[leadcycle.Lead]{name: "leads", schema: "Lead", repo: s.store.Leads, readOnly: []string{"scores"}, adjustPatch: adjustLeadPatch})
+	register(s, resource[leadcycle.Lead]{name: "leads", schema: "Lead", repo: s.store.Leads, readOnly: []string{"scores"},
+		patch: patchLead, checkCreate: checkLeadPatch, scope: scopeLeadList})
 	register(s, resource[leadcycle.Opportunity]{name: "opportunities", schema: "Opportunity", repo: s.store.Opportunities, readOnly: []string{"closed_at"}})
 	register(s, resource[leadcycle.Interaction]{name: "interactions", schema: "Interaction", repo: s.store.Interactions, appendOnly: true})
 	register(s, resource[leadcycle.Task]{name: "tasks", schema: "Task", repo: s.store.Tasks, readOnly: []string{"completed_at"}})
@@ -150,6 +178,8 @@ func (s *Server) registerRoutes() {
 	s.registerTracking()
 	s.registerLinkedIn()
 	s.registerScoring()
+	s.registerWorkflow()
+	s.registerWebhooks()
 
 	s.handleUnmatched()
 }
@@ -227,7 +257,8 @@ func (s *Server) authorize(perm leadcycle.Permission, next http.Handler) http.Ha
 			return
 		}
 		if !leadcycle.Can(key.Role, perm) {
-			writeError(w, r, leadcycle.Errorf(leadcycle.EForbidden, "the role %s may not %s %s", key.Role, strings.SplitN(string(perm), ":", 2)[1], strings.SplitN(string(perm), ":", 2)[0]))
+			resource, action, _ := strings.Cut(string(perm), ":")
+			writeError(w, r, leadcycle.Errorf(leadcycle.EForbidden, "the role %s may not %s %s", key.Role, strings.ReplaceAll(action, "_", " "), resource))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key)))

@@ -410,7 +410,8 @@ func TestRecordsThroughTheAPI(t *testing.T) {
 	}
 
 	lead := ts.mustCreate(t, "leads", map[string]any{"topic": "Demo of the canning line", "contact_id": cid, "campaign": "Autumn fair"})
-	r = ts.do(t, "GET", "/api/v1/leads/"+lead, leadcycle.RoleTelesales, nil)
+	problem(t, ts.do(t, "GET", "/api/v1/leads/"+lead, leadcycle.RoleTelesales, nil), 403, "")
+	r = ts.do(t, "GET", "/api/v1/leads/"+lead, leadcycle.RoleSalesManager, nil)
 	l := r.json(t)
 	if l["status"] != "open" || l["status_reason"] != "new" || l["stage"] != "inquiry" || l["source"] != "api" || l["sales_ready"] != false {
 		t.Errorf("lead defaults: %s", r.body)
@@ -419,6 +420,10 @@ func TestRecordsThroughTheAPI(t *testing.T) {
 		t.Errorf("scores = %v, want []", l["scores"])
 	}
 	orphan := ts.mustCreate(t, "leads", map[string]any{"topic": "Walk-in", "source": "manual"})
+	r = ts.do(t, "PATCH", "/api/v1/leads/"+lead, leadcycle.RoleMarketer, map[string]any{"telesales_ready": true})
+	if l := r.json(t); r.status != 200 || l["telesales_ready"] != true || l["stage"] != "telesales_acceptance" {
+		t.Errorf("telesales ready: %s", r.body)
+	}
 	r = ts.do(t, "PATCH", "/api/v1/leads/"+lead, leadcycle.RoleTelesales, map[string]any{"status_reason": "cannot_contact"})
 	if l := r.json(t); l["status"] != "disqualified" || l["status_reason"] != "cannot_contact" {
 		t.Errorf("reason did not set status: %s", r.body)

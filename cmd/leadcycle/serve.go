@@ -32,6 +32,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	spool := fs.String("spool", "", "directory for submissions the database cannot take (default: DATA/spool, or ./leadcycle-spool with --database)")
 	freeMail := fs.String("free-mail-domains", "", "comma-separated extra free mail domains, never linked to accounts by domain")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGINT/SIGTERM")
+	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks call private and loopback addresses (refused by default)")
+	hookHosts := fs.String("webhook-allow-hosts", "", "comma-separated hosts (or host:port) webhooks may call even when they resolve to private or loopback addresses")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -70,7 +72,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *freeMail != "" {
 		store.SetFreeMailDomains(append(slices.Clone(sqldb.DefaultFreeMailDomains), strings.Split(*freeMail, ",")...))
 	}
-	handler := web.NewServer(store, web.Options{Logger: log, Registry: reg, Version: versionString(), MaxBodyBytes: *maxBody, SpoolDir: *spool})
+	handler := web.NewServer(store, web.Options{Logger: log, Registry: reg, Version: versionString(), MaxBodyBytes: *maxBody, SpoolDir: *spool,
+		WebhookAllowPrivate: *hookPrivate, WebhookAllowHosts: splitList(*hookHosts)})
 	workers, stopWorkers := context.WithCancel(context.Background())
 	workersDone := make(chan struct{})
 	go func() { handler.RunWorkers(workers); close(workersDone) }()
@@ -124,4 +127,15 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	default:
 		return nil, fmt.Errorf("--log-format: %q is not json or text", format)
 	}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

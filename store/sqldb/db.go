@@ -77,6 +77,8 @@ type DB struct {
 	// claims holds the leads being scored when claims live in memory
 	// (Dialect.SingleNode): one set for every Store on this database.
 	claims inflight
+	// procs keeps compiled business processes.
+	procs processCache
 }
 
 // SetFreeMailDomains replaces the list of free mail domains (see
@@ -181,6 +183,10 @@ func (db *DB) Close() error {
 	return err
 }
 
+// migrationSeeds fill what a migration needs from Go (the default business
+// process) in the migration's transaction, by migration version.
+var migrationSeeds = map[string]func(ctx context.Context, db *DB, tx *sql.Tx) error{}
+
 // Migrate applies, in order, every migration in dir of fsys ("0001_x.sql"…)
 // that has not been applied yet, each in its own transaction.
 func (db *DB) Migrate(ctx context.Context, fsys fs.FS, dir string) (applied []string, err error) {
@@ -229,6 +235,11 @@ func (db *DB) Migrate(ctx context.Context, fsys fs.FS, dir string) (applied []st
 			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			if seed := migrationSeeds[version]; seed != nil {
+				if err := seed(ctx, db, tx); err != nil {
+					return fmt.Errorf("migration %s: %w", name, err)
+				}
 			}
 			done = true
 			_, err := tx.ExecContext(ctx, db.Q(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, micros(db.Clock.Now()))

@@ -484,9 +484,19 @@ type plan struct {
 	ledger  [][]any // score_ledger rows
 	removes []scoreKey
 	marks   []mark
+	firsts  []first             // leads scored for the first time
 	next    map[int64]time.Time // when each lead's scores change with time alone
 
 	scored, unscorable int
+}
+
+// first is a lead's first score under any model: the business process
+// reacts to it (Inquiry → Automated marketing qualification).
+type first struct {
+	lead  *leadcycle.Lead
+	model *leadcycle.ScoringModel
+	score int64
+	grade string
 }
 
 // mark is a lead reaching a live model's threshold.
@@ -529,6 +539,13 @@ func (p *plan) scoreLead(b *batch, l *leadcycle.Lead, models []*scoring.Model, c
 		rules := rulesJSON(res.Rules)
 		if !had || old.score != res.Score || old.grade != res.Grade || old.rules != rules {
 			p.upserts = append(p.upserts, []any{int64(key.lead), int64(key.model), res.Score, res.Grade, rules, micros(p.now)})
+		}
+		if !had && !b.scored[l.ID] && l.Status == leadcycle.LeadOpen && cm.Def.Status == leadcycle.ModelLive {
+			p.firsts = append(p.firsts, first{l, cm.Def, res.Score, res.Grade})
+			if b.scored == nil {
+				b.scored = map[leadcycle.ID]bool{}
+			}
+			b.scored[l.ID] = true
 		}
 		if !had || old.score != res.Score || old.grade != res.Grade {
 			var oldScore any
@@ -615,6 +632,18 @@ func (p *plan) write(ctx context.Context, db *DB, tx *sql.Tx) error {
 	if err := execRows(ctx, db, tx, "INSERT INTO score_ledger (lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at) VALUES ", "", ledger); err != nil {
 		return fmt.Errorf("write score ledger: %w", err)
 	}
+	for _, f := range p.firsts {
+		if !applied[scoreKey{f.lead.ID, f.model.ID}] {
+			continue
+		}
+		payload := map[string]any{"model_id": f.model.ID, "model_key": f.model.Key, "model_version": f.model.Version, "score": f.score, "grade": f.grade,
+			"reason": fmt.Sprintf("first score %d under model %s v%d", f.score, f.model.Key, f.model.Version)}
+		ev := leadcycle.Occurrence{Type: leadcycle.EventLeadScored, LeadID: leadcycle.IDPtr(f.lead.ID), ContactID: f.lead.ContactID, Payload: payload,
+			Actor: fmt.Sprintf("scoring model %s v%d", f.model.Key, f.model.Version), At: p.now}
+		if err := writeEvent(ctx, db, tx, ev); err != nil {
+			return err
+		}
+	}
 	for _, m := range p.marks {
 		if err := m.write(ctx, db, tx, p.now); err != nil {
 			return err
@@ -637,9 +666,9 @@ func (m mark) write(ctx context.Context, db *DB, tx *sql.Tx, now time.Time) erro
 	what := strings.ReplaceAll(m.flag, "_", " ")
 	payload := map[string]any{"model_id": m.model.ID, "model_key": m.model.Key, "model_version": m.model.Version, "score": m.score, "threshold": m.threshold,
 		"reason": fmt.Sprintf("score %d under model %s v%d reached the %s threshold %d", m.score, m.model.Key, m.model.Version, what, m.threshold)}
-	if _, err := db.ExecQ(ctx, tx, "INSERT INTO lead_events (type, lead_id, payload, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-		m.event, int64(m.lead.ID), jsonText(payload), micros(now)); err != nil {
-		return fmt.Errorf("write %s event: %w", m.event, err)
+	actor := fmt.Sprintf("scoring model %s v%d", m.model.Key, m.model.Version)
+	if err := writeEvent(ctx, db, tx, leadcycle.Occurrence{Type: m.event, LeadID: leadcycle.IDPtr(m.lead.ID), ContactID: m.lead.ContactID, Payload: payload, Actor: actor, At: now}); err != nil {
+		return err
 	}
 	return enqueueLeads(ctx, db, tx, "lead "+m.lead.ID.String()+" marked "+what, "l.id = ?", int64(m.lead.ID))
 }
@@ -763,6 +792,8 @@ type batch struct {
 	byContact map[leadcycle.ID][]leadcycle.Interaction
 	byAccount map[leadcycle.ID][]leadcycle.Interaction
 	scores    map[scoreKey]storedScore
+	// scored holds the leads with a score under any model.
+	scored map[leadcycle.ID]bool
 }
 
 // subject assembles what model cm scores for lead l.
@@ -1013,6 +1044,10 @@ func (s *Store) loadStoredScores(ctx context.Context, q querier, b *batch, ids [
 		}
 		v.rules = compactJSON(rules)
 		b.scores[k] = v
+		if b.scored == nil {
+			b.scored = map[leadcycle.ID]bool{}
+		}
+		b.scored[k.lead] = true
 	}
 	return rows.Err()
 }

@@ -390,7 +390,8 @@ func (x scoringStore) LeadEvents(ctx context.Context, afterID leadcycle.ID, limi
 	if limit <= 0 || limit > leadcycle.MaxLimit {
 		limit = leadcycle.MaxLimit
 	}
-	rows, err := x.s.QueryQ(ctx, x.s.R, "SELECT id, type, lead_id, payload, at FROM lead_events WHERE id > ? ORDER BY id LIMIT ?", int64(afterID), limit)
+	rows, err := x.s.QueryQ(ctx, x.s.R, "SELECT id, type, lead_id, payload, at FROM outbox WHERE id > ? AND type IN (?, ?) ORDER BY id LIMIT ?",
+		int64(afterID), leadcycle.EventLeadSalesReady, leadcycle.EventLeadTelesalesReady, limit)
 	if err != nil {
 		return nil, fmt.Errorf("lead events: %w", err)
 	}

@@ -26,6 +26,9 @@ type Store struct {
 	events        *repo[leadcycle.Event]
 	trackingSites *repo[leadcycle.TrackingSite]
 	scoringModels *repo[leadcycle.ScoringModel]
+	processes     *repo[leadcycle.Process]
+	users         *repo[leadcycle.User]
+	webhooks      *repo[leadcycle.Webhook]
 
 	models    modelCache
 	leases    leaseMap
@@ -51,6 +54,9 @@ func NewStore(db *DB) *Store {
 		events:        newRepo(db, eventTable),
 		trackingSites: newRepo(db, trackingSiteTable),
 		scoringModels: newRepo(db, scoringModelTable),
+		processes:     newRepo(db, processTable),
+		users:         newRepo(db, userTable),
+		webhooks:      newRepo(db, webhookTable),
 	}
 }
 

@@ -81,17 +81,17 @@ var accountTable = &table[leadcycle.Account]{
 
 var leadTable = &table[leadcycle.Lead]{
 	name: "leads", collection: "leads", customEntity: "lead",
-	cols: []string{"topic", "description", "contact_id", "account_id", "status", "status_reason", "source", "form_id", "event_id", "journey_id",
+	cols: []string{"topic", "description", "purchase_timeframe", "purchase_process", "budget_amount", "need", "contact_id", "account_id", "status", "status_reason", "source", "form_id", "event_id", "journey_id",
 		"campaign", "process_id", "stage", "telesales_ready", "telesales_accepted", "sales_ready", "sales_accepted", "owner_id", "custom", "created_at", "updated_at"},
 	values: func(l *leadcycle.Lead) []any {
-		return []any{l.Topic, l.Description, nullID(l.ContactID), nullID(l.AccountID), l.Status, l.StatusReason, l.Source,
+		return []any{l.Topic, l.Description, l.PurchaseTimeframe, l.PurchaseProcess, l.BudgetAmount, l.Need, nullID(l.ContactID), nullID(l.AccountID), l.Status, l.StatusReason, l.Source,
 			nullID(l.FormID), nullID(l.EventID), nullID(l.JourneyID), l.Campaign, nullID(l.ProcessID), l.Stage,
 			l.TelesalesReady, l.TelesalesAccepted, l.SalesReady, l.SalesAccepted, nullID(l.OwnerID), jsonText(l.Custom),
 			micros(l.CreatedAt), micros(l.UpdatedAt)}
 	},
 	dests: func(l *leadcycle.Lead) []any {
 		l.Scores = []leadcycle.LeadScore{}
-		return []any{idCol{&l.ID}, &l.Topic, &l.Description, nullIDCol{&l.ContactID}, nullIDCol{&l.AccountID}, &l.Status, &l.StatusReason, &l.Source,
+		return []any{idCol{&l.ID}, &l.Topic, &l.Description, &l.PurchaseTimeframe, &l.PurchaseProcess, &l.BudgetAmount, &l.Need, nullIDCol{&l.ContactID}, nullIDCol{&l.AccountID}, &l.Status, &l.StatusReason, &l.Source,
 			nullIDCol{&l.FormID}, nullIDCol{&l.EventID}, nullIDCol{&l.JourneyID}, &l.Campaign, nullIDCol{&l.ProcessID}, &l.Stage,
 			&l.TelesalesReady, &l.TelesalesAccepted, &l.SalesReady, &l.SalesAccepted, nullIDCol{&l.OwnerID}, jsonCol{&l.Custom},
 			timeCol{&l.CreatedAt}, timeCol{&l.UpdatedAt}}

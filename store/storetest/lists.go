@@ -592,6 +592,7 @@ func leadDataSet(t *testing.T, e *env) []*leadcycle.Lead {
 		formIDs = append(formIDs, f.ID)
 	}
 	event := MustCreate(t, e.ctx, e.s.Events(), &leadcycle.Event{Name: "Fair"})
+	procs := []leadcycle.ID{MustCreateProcess(t, e.ctx, e.s, "Process A", stages...).ID, MustCreateProcess(t, e.ctx, e.s, "Process B", stages...).ID}
 	var ls []*leadcycle.Lead
 	for i := range 17 {
 		if i%2 == 0 {
@@ -600,12 +601,20 @@ func leadDataSet(t *testing.T, e *env) []*leadcycle.Lead {
 		p := parents[i%5]
 		ls = append(ls, MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{
 			Topic: topics[i%7], ContactID: p.contact, AccountID: p.account,
-			Status: statuses[i%6][0], StatusReason: statuses[i%6][1], Stage: stages[i%3], Source: sources[i%4],
+			Status: statuses[i%6][0], StatusReason: statuses[i%6][1], Stage: stages[i%3*b2i(i%6 != 5)], Source: sources[i%4],
 			FormID: opt(i%3 != 2, formIDs[i%3%2]), EventID: opt(i%4 == 0, event.ID), JourneyID: opt(i%5 < 2, leadcycle.ID(300+i%5)),
-			ProcessID: opt(i%6 != 5, leadcycle.ID(400+i%2)), OwnerID: opt(i%3 != 2, leadcycle.ID(7+i%3)),
+			ProcessID: opt(i%6 != 5, procs[i%2]), OwnerID: opt(i%3 != 2, leadcycle.ID(7+i%3)),
 			TelesalesReady: i%2 == 0, TelesalesAccepted: i%4 == 0, SalesReady: i%3 == 0, SalesAccepted: i%6 == 0,
 		}))
 	}
 	touch(t, e, e.s.Leads(), ls)
 	return ls
+}
+
+// b2i is 1 for true and 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -244,19 +244,23 @@ var leadTests = []test{
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org"})
 		MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "lead", Name: "budget", Type: leadcycle.FieldNumber})
 		form, event := mustContext(t, e)
+		proc := MustCreateProcess(t, e.ctx, e.s, "Nurture first", "inquiry", "nurture", "won")
 		e.clock.Advance(time.Minute)
 		now := e.clock.Now()
+		budget := 12000.0
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{
 			Topic: " Pricing question ", Description: "Wants a quote\nfor 20 seats", ContactID: id(con.ID), AccountID: id(acc.ID),
+			PurchaseTimeframe: "this_quarter", PurchaseProcess: "committee", BudgetAmount: &budget, Need: "must_have",
 			Status: leadcycle.LeadOpen, StatusReason: "contacted", Source: leadcycle.SourceForm,
-			FormID: id(form), EventID: id(event), JourneyID: id(13), Campaign: " spring ", ProcessID: id(14), Stage: "nurture",
+			FormID: id(form), EventID: id(event), JourneyID: id(13), Campaign: " spring ", ProcessID: id(proc.ID), Stage: "nurture",
 			TelesalesReady: true, TelesalesAccepted: false, SalesReady: true, SalesAccepted: true, OwnerID: id(15),
 			Custom: leadcycle.Custom{"budget": 2500.5},
 		})
 		want := leadcycle.Lead{
 			ID: l.ID, Topic: "Pricing question", Description: "Wants a quote\nfor 20 seats", ContactID: id(con.ID), AccountID: id(acc.ID),
+			PurchaseTimeframe: "this_quarter", PurchaseProcess: "committee", BudgetAmount: &budget, Need: "must_have",
 			Status: leadcycle.LeadOpen, StatusReason: "contacted", Source: leadcycle.SourceForm,
-			FormID: id(form), EventID: id(event), JourneyID: id(13), Campaign: "spring", ProcessID: id(14), Stage: "nurture",
+			FormID: id(form), EventID: id(event), JourneyID: id(13), Campaign: "spring", ProcessID: id(proc.ID), Stage: "nurture",
 			TelesalesReady: true, TelesalesAccepted: false, SalesReady: true, SalesAccepted: true, OwnerID: id(15),
 			Scores: []leadcycle.LeadScore{}, Custom: leadcycle.Custom{"budget": 2500.5}, CreatedAt: now, UpdatedAt: now,
 		}
@@ -266,7 +270,7 @@ var leadTests = []test{
 	{"create_defaults", func(t *testing.T, e *env) {
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Hello"})
 		want := leadcycle.Lead{ID: l.ID, Topic: "Hello", Status: leadcycle.LeadOpen, StatusReason: "new", Source: leadcycle.SourceAPI,
-			Stage: leadcycle.DefaultStage, Scores: []leadcycle.LeadScore{}, Custom: leadcycle.Custom{}, CreatedAt: Epoch, UpdatedAt: Epoch}
+			ProcessID: id(DefaultProcessID(t, e.ctx, e.s)), Stage: leadcycle.DefaultStage, Scores: []leadcycle.LeadScore{}, Custom: leadcycle.Custom{}, CreatedAt: Epoch, UpdatedAt: Epoch}
 		diff(t, "created lead", want, *l)
 		diff(t, "fetched lead", want, *MustGet(t, e.ctx, e.s.Leads(), l.ID))
 

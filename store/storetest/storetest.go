@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,6 +243,27 @@ func MustCreateAccount(tb testing.TB, ctx context.Context, s leadcycle.Store, a 
 func MustCreateLead(tb testing.TB, ctx context.Context, s leadcycle.Store, l *leadcycle.Lead) *leadcycle.Lead {
 	tb.Helper()
 	return MustCreate(tb, ctx, s.Leads(), l)
+}
+
+// MustCreateProcess creates a business process whose stages (keys) follow
+// one another with no transitions, or fails the test.
+func MustCreateProcess(tb testing.TB, ctx context.Context, s leadcycle.Store, name string, stages ...string) *leadcycle.Process {
+	tb.Helper()
+	p := &leadcycle.Process{Name: name}
+	for _, k := range stages {
+		p.Stages = append(p.Stages, leadcycle.Stage{Key: k, Name: strings.ToUpper(k[:1]) + k[1:]})
+	}
+	return MustCreate(tb, ctx, s.Processes(), p)
+}
+
+// DefaultProcessID returns the id of the default business process.
+func DefaultProcessID(tb testing.TB, ctx context.Context, s leadcycle.Store) leadcycle.ID {
+	tb.Helper()
+	page, err := s.Processes().List(ctx, leadcycle.ListQuery{Sort: "created_at", Filters: []leadcycle.Filter{{Columns: []string{"is_default"}, Op: leadcycle.OpEq, Value: true}}})
+	if err != nil || len(page.Items) != 1 {
+		tb.Fatalf("default process: %v (%d found)", err, len(page.Items))
+	}
+	return page.Items[0].ID
 }
 
 // MustCreateOpportunity creates an opportunity or fails the test.

@@ -1,0 +1,415 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+)
+
+// The lead business process over HTTP: process definitions, a lead's stage
+// (complete, move by hand, switch process), qualification, the timeline,
+// users, task queues and assignment. Sales and telesales keys see only the
+// leads their queue works on: salespeople sales-ready leads, telesales
+// operators telesales-ready ones.
+
+func (s *Server) registerWorkflow() {
+	register(s, resource[leadcycle.Process]{name: "processes", schema: "Process", repo: s.store.Processes})
+	register(s, resource[leadcycle.User]{name: "users", schema: "User", repo: s.store.Users, defaults: func(u *leadcycle.User) { u.Active = true }})
+	wf := s.store.Workflow()
+	lead := "/api/v1/leads/{id}"
+	s.handle("GET", lead+"/timeline", leadcycle.Perm("leads", leadcycle.ActionRead), pageOf(wf.Timeline))
+	s.handle("POST", lead+"/complete-stage", leadcycle.Perm("leads", "stage"), s.completeStage)
+	s.handle("POST", lead+"/move-stage", leadcycle.Perm("leads", "move"), s.moveStage)
+	s.handle("POST", lead+"/switch-process", leadcycle.Perm("leads", "stage"), s.switchProcess)
+	s.handle("POST", lead+"/qualify", leadcycle.Perm("leads", "qualify"), s.qualifyLead)
+	s.handle("POST", lead+"/disqualify", leadcycle.Perm("leads", "disqualify"), s.disqualifyLead)
+	s.handle("POST", lead+"/reactivate", leadcycle.Perm("leads", "reactivate"), s.reactivateLead)
+	s.handle("GET", "/api/v1/queues", leadcycle.Perm("queues", leadcycle.ActionRead), s.listQueues)
+	s.handle("PATCH", "/api/v1/queues/{key}", leadcycle.Perm("queues", leadcycle.ActionWrite), s.updateQueue)
+	s.handle("POST", "/api/v1/tasks/{id}/assign", leadcycle.Perm("tasks", "assign"), s.assignTask)
+	s.handle("GET", "/api/v1/event-log", leadcycle.Perm("event-log", leadcycle.ActionRead), s.listEvents)
+}
+
+// leadScopeFlag is the flag a role's lead reads are limited to: salespeople
+// see only sales-ready leads and telesales operators telesales-ready ones
+// (SPEC §5); "" when the role sees every lead.
+func leadScopeFlag(role string) string {
+	switch role {
+	case leadcycle.RoleSales:
+		return "sales_ready"
+	case leadcycle.RoleTelesales:
+		return "telesales_ready"
+	}
+	return ""
+}
+
+func leadInScope(l *leadcycle.Lead, flag string) bool {
+	switch flag {
+	case "sales_ready":
+		return l.SalesReady
+	case "telesales_ready":
+		return l.TelesalesReady
+	}
+	return true
+}
+
+// scopeLeadList limits a list of leads to the caller's scope.
+func scopeLeadList(r *http.Request, q *leadcycle.ListQuery) {
+	if flag := leadScopeFlag(roleOf(r)); flag != "" {
+		q.Filters = append(q.Filters, leadcycle.Filter{Columns: []string{flag}, Op: leadcycle.OpEq, Value: true})
+	}
+}
+
+func roleOf(r *http.Request) string {
+	if k := apiKeyOf(r.Context()); k != nil {
+		return k.Role
+	}
+	return ""
+}
+
+// scopeLead wraps the routes of one lead (/api/v1/leads/{id}...): a role
+// limited to some leads gets 403 for the others.
+func (s *Server) scopeLead(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		flag := leadScopeFlag(roleOf(r))
+		if flag == "" {
+			next(w, r)
+			return
+		}
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		l, err := s.store.Leads().Get(r.Context(), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if !leadInScope(l, flag) {
+			writeError(w, r, leadcycle.Errorf(leadcycle.EForbidden, "the role %s may only work on %s leads; lead %s is not %s", roleOf(r), strings.ReplaceAll(flag, "_", "-"), id, strings.ReplaceAll(flag, "_", " ")))
+			return
+		}
+		next(w, r)
+	}
+}
+
+// leadFlagPerms are the permissions needed to change each lead flag.
+var leadFlagPerms = map[string]leadcycle.Permission{
+	"telesales_ready":    leadcycle.Perm("leads", "mark_ready"),
+	"sales_ready":        leadcycle.Perm("leads", "mark_ready"),
+	"telesales_accepted": leadcycle.Perm("leads", "accept_telesales"),
+	"sales_accepted":     leadcycle.Perm("leads", "accept_sales"),
+}
+
+// checkLeadPatch refuses the parts of a lead change the role may not make
+// and the changes that have their own route.
+func checkLeadPatch(r *http.Request, patch map[string]json.RawMessage) error {
+	role := roleOf(r)
+	for _, f := range sortedKeys(patch) {
+		if perm, ok := leadFlagPerms[f]; ok && !leadcycle.Can(role, perm) {
+			return leadcycle.Errorf(leadcycle.EForbidden, "the role %s may not change %s", role, f)
+		}
+	}
+	var status string
+	if raw, ok := patch["status"]; ok {
+		_ = json.Unmarshal(raw, &status)
+	}
+	var reason string
+	if raw, ok := patch["status_reason"]; ok {
+		_ = json.Unmarshal(raw, &reason)
+	}
+	if status == leadcycle.LeadQualified || reason == "qualified" {
+		return leadcycle.FieldErrorf(leadcycle.EInvalid, "status", "a lead is qualified with POST /api/v1/leads/{id}/qualify, which creates its opportunity")
+	}
+	return nil
+}
+
+// patchLead applies a merge patch to a lead after the role checks.
+func patchLead(res resource[leadcycle.Lead], s *Server, w http.ResponseWriter, r *http.Request) {
+	id, patch, err := res.readPatch(s, w, r)
+	if err == nil {
+		err = checkLeadPatch(r, patch)
+	}
+	for _, f := range []string{"process_id", "stage"} {
+		if _, ok := patch[f]; ok && err == nil {
+			err = leadcycle.FieldErrorf(leadcycle.EInvalid, f, "changes through POST /api/v1/leads/{id}/complete-stage, move-stage or switch-process, which keep the timeline")
+		}
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	adjustLeadPatch(patch)
+	l, err := s.store.Leads().Update(r.Context(), id, applyPatch[leadcycle.Lead](patch, res.singular()))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// actorOf names who makes the request, for timelines and events.
+func actorOf(r *http.Request) string {
+	k := apiKeyOf(r.Context())
+	if k == nil {
+		return "anonymous"
+	}
+	return fmt.Sprintf("api key %s %q (%s)", k.ID, k.Name, k.Role)
+}
+
+// withActor names the request's caller on the writes it makes.
+func withActor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(leadcycle.WithActor(r.Context(), actorOf(r))))
+	})
+}
+
+// decodeAction decodes an action body into v, naming wrong fields.
+func decodeAction(body map[string]json.RawMessage, v any) error {
+	return decodeFields(body, v, "")
+}
+
+func (s *Server) completeStage(w http.ResponseWriter, r *http.Request) {
+	id, _, err := s.readAction(w, r, "a complete-stage request")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := s.store.Workflow().CompleteStage(r.Context(), id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) moveStage(w http.ResponseWriter, r *http.Request) {
+	id, body, err := s.readAction(w, r, "a move-stage request", "stage", "reason")
+	var req struct {
+		Stage  string `json:"stage"`
+		Reason string `json:"reason"`
+	}
+	if err == nil {
+		err = decodeAction(body, &req)
+	}
+	if err == nil && req.Stage == "" {
+		err = leadcycle.FieldErrorf(leadcycle.EInvalid, "stage", "is required: the key of a stage of the lead's process")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := s.store.Workflow().MoveStage(r.Context(), id, req.Stage, req.Reason)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) switchProcess(w http.ResponseWriter, r *http.Request) {
+	id, body, err := s.readAction(w, r, "a switch-process request", "process_id", "stage")
+	var req struct {
+		ProcessID leadcycle.ID `json:"process_id"`
+		Stage     string       `json:"stage"`
+	}
+	if err == nil {
+		err = decodeAction(body, &req)
+	}
+	if err == nil && req.ProcessID == 0 {
+		err = leadcycle.FieldErrorf(leadcycle.EInvalid, "process_id", "is required")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := s.store.Workflow().SwitchProcess(r.Context(), id, req.ProcessID, req.Stage)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) qualifyLead(w http.ResponseWriter, r *http.Request) {
+	id, body, err := s.readAction(w, r, "a qualify request", "contact", "account", "opportunity")
+	var req leadcycle.QualifyRequest
+	if err == nil {
+		err = decodeAction(body, &req)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	res, err := s.store.Workflow().Qualify(r.Context(), id, req)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/opportunities/"+res.Opportunity.ID.String())
+	writeJSON(w, http.StatusCreated, res)
+}
+
+func (s *Server) disqualifyLead(w http.ResponseWriter, r *http.Request) {
+	id, body, err := s.readAction(w, r, "a disqualify request", "reason", "note")
+	var req struct {
+		Reason string `json:"reason"`
+		Note   string `json:"note"`
+	}
+	if err == nil {
+		err = decodeAction(body, &req)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := s.store.Workflow().Disqualify(r.Context(), id, req.Reason, req.Note)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) reactivateLead(w http.ResponseWriter, r *http.Request) {
+	id, body, err := s.readAction(w, r, "a reactivate request", "note")
+	var req struct {
+		Note string `json:"note"`
+	}
+	if err == nil {
+		err = decodeAction(body, &req)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := s.store.Workflow().Reactivate(r.Context(), id, req.Note)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+func (s *Server) listQueues(w http.ResponseWriter, r *http.Request) {
+	qs, err := s.store.Workflow().Queues(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, leadcycle.Page[leadcycle.Queue]{Items: qs})
+}
+
+func (s *Server) updateQueue(w http.ResponseWriter, r *http.Request) {
+	patch, err := s.readObject(w, r)
+	if err == nil {
+		err = onlyFields(patch, "a queue", "name", "assignment", "due_hours")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q, err := s.store.Workflow().UpdateQueue(r.Context(), r.PathValue("key"), applyPatch[leadcycle.Queue](patch, "queue"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, q)
+}
+
+func (s *Server) assignTask(w http.ResponseWriter, r *http.Request) {
+	id, body, err := s.readAction(w, r, "an assign request", "assignee_id")
+	var req struct {
+		AssigneeID *leadcycle.ID `json:"assignee_id"`
+	}
+	if err == nil {
+		err = decodeAction(body, &req)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	t, err := s.store.Workflow().AssignTask(r.Context(), id, req.AssigneeID)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
+	var after int64
+	limit := leadcycle.DefaultLimit
+	var errs []leadcycle.FieldError
+	for k, vals := range r.URL.Query() {
+		v := vals[len(vals)-1]
+		var err error
+		switch k {
+		case "after":
+			after, err = strconv.ParseInt(v, 10, 64)
+		case "limit":
+			limit, err = strconv.Atoi(v)
+			if err == nil && (limit < 1 || limit > leadcycle.MaxLimit) {
+				err = fmt.Errorf("out of range")
+			}
+		default:
+			errs = append(errs, leadcycle.FieldError{Field: k, Message: "is not a parameter of this list: after, limit"})
+			continue
+		}
+		if err != nil {
+			errs = append(errs, leadcycle.FieldError{Field: k, Message: "must be a whole number (limit: 1 to " + strconv.Itoa(leadcycle.MaxLimit) + ")"})
+		}
+	}
+	if len(errs) > 0 {
+		writeError(w, r, &leadcycle.Error{Code: leadcycle.EInvalid, Message: errs[0].Field + ": " + errs[0].Message, Fields: errs})
+		return
+	}
+	evs, err := s.store.Workflow().Events(r.Context(), leadcycle.ID(max(after, 0)), limit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	page := leadcycle.Page[leadcycle.Occurrence]{Items: evs}
+	if page.Items == nil {
+		page.Items = []leadcycle.Occurrence{}
+	}
+	if len(evs) == limit {
+		page.NextCursor = evs[len(evs)-1].ID.String()
+	}
+	writeJSON(w, http.StatusOK, page)
+}
+
+// handleEventsOnce reacts to one batch of pending events (process
+// transitions, queue tasks) and returns how many it handled.
+func (s *Server) handleEventsOnce(ctx context.Context) int {
+	n, err := s.store.Workflow().HandleEvents(ctx, 100)
+	if err != nil && ctx.Err() == nil {
+		s.log.Error("workflow events", "error", err.Error())
+	}
+	return n
+}
+
+// runWorkflow reacts to pending events until ctx ends: at once while there
+// are more, else every interval.
+func (s *Server) runWorkflow(ctx context.Context, interval time.Duration) {
+	for ctx.Err() == nil {
+		if s.handleEventsOnce(ctx) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(interval):
+		}
+	}
+}
+
+// HandleEvents makes one pass of the workflow over pending events (tests
+// and the CLI use it).
+func (s *Server) HandleEvents(ctx context.Context) int { return s.handleEventsOnce(ctx) }
