@@ -111,14 +111,14 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 	}
 	s.public = newIPLimiter(opts.PublicRate, max(1, opts.PublicBurst))
 	s.webhookGuard = webhook.Guard{AllowPrivate: opts.WebhookAllowPrivate, AllowHosts: opts.WebhookAllowHosts}
-	s.sealer = opts.Sealer
-	if s.sealer == nil {
-		sealer, err := seal.SealerFromEnv(os.Getenv)
-		if err != nil {
+	sealer := opts.Sealer
+	if sealer == nil {
+		var err error
+		if sealer, err = seal.SealerFromEnv(os.Getenv); err != nil {
 			s.log.Error("webhook secrets are stored unsealed: " + err.Error())
 		}
-		s.sealer = sealer
 	}
+	s.sealer = sealer.For("webhook-secret")
 	s.forms = &forms.Service{Store: store, SpoolDir: opts.SpoolDir, Log: s.log, RetryAfter: 10 * time.Second}
 	s.keys = keyCache{ttl: opts.KeyCacheTTL, entries: map[string]keyEntry{}}
 	if s.keys.ttl == 0 {
