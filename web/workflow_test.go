@@ -121,6 +121,9 @@ func TestLeadToOpportunityThroughTheAPI(t *testing.T) {
 	if len(sales) != 1 || sales[0]["kind"] != "accept" || sales[0]["assignee_id"] != nil {
 		t.Fatalf("sales tasks: %v", sales)
 	}
+	if call := ok(t, ts.do(t, "GET", "/api/v1/tasks/"+tasks[0]["id"].(string), leadcycle.RoleTelesales, nil), 200); call["status"] != "done" || call["completed_at"] == nil {
+		t.Errorf("the telesales call after the lead became sales ready: %v", call)
+	}
 	if got := items(t, ts.do(t, "GET", "/api/v1/leads", leadcycle.RoleSales, nil)); len(got) != 1 || got[0]["id"] != lead {
 		t.Errorf("salesperson's leads: %v", got)
 	}
@@ -362,5 +365,41 @@ func TestWebhooksDeliverSignedEventsOnce(t *testing.T) {
 	}
 	if err := webhook.Verify("whsec_"+strings.Repeat("A", 32), rc.headers[1], rc.bodies[1], clock.Now(), 5*time.Minute); err == nil {
 		t.Error("another secret verifies the signature")
+	}
+}
+
+// TestEventLog lists the outbox: a form submission writes contact.created,
+// lead.created and form.submitted, in that order.
+func TestEventLog(t *testing.T) {
+	ts := newTestServer(t)
+	form := ok(t, ts.do(t, "POST", "/api/v1/forms", leadcycle.RoleMarketer, map[string]any{"name": "Ebook", "active": true,
+		"fields": []map[string]any{{"name": "email", "type": "email", "target": "contact.email", "required": true}}}), 201)["id"].(string)
+	req, _ := http.NewRequest("POST", ts.URL+"/f/"+form, strings.NewReader(`{"email": "noa@example.gal"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := ts.Client().Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("submit: %v %v", res, err)
+	}
+	res.Body.Close()
+	problem(t, ts.do(t, "GET", "/api/v1/event-log", leadcycle.RoleSales, nil), 403, "")
+	problem(t, ts.do(t, "GET", "/api/v1/event-log?after=x", leadcycle.RoleMarketer, nil), 422, "after")
+	var types []string
+	var submitted map[string]any
+	for _, ev := range items(t, ts.do(t, "GET", "/api/v1/event-log", leadcycle.RoleMarketer, nil)) {
+		types = append(types, ev["type"].(string))
+		if ev["type"] == "form.submitted" {
+			submitted = ev["payload"].(map[string]any)
+		}
+	}
+	if strings.Join(types, ",") != "contact.created,lead.created,form.submitted" {
+		t.Errorf("event types %v", types)
+	}
+	if submitted["form_id"] != form || submitted["lead_created"] != true || submitted["contact_id"] == nil {
+		t.Errorf("form.submitted payload: %v", submitted)
+	}
+	all := items(t, ts.do(t, "GET", "/api/v1/event-log", leadcycle.RoleMarketer, nil))
+	after := all[0]["id"].(string)
+	if rest := items(t, ts.do(t, "GET", "/api/v1/event-log?after="+after, leadcycle.RoleMarketer, nil)); len(rest) != 2 {
+		t.Errorf("after %s: %d events, want 2", after, len(rest))
 	}
 }

@@ -140,7 +140,7 @@ func run(ctx context.Context, name string, st *sqldb.Store, o options) {
 		return
 	}
 	// Start from no models, so that reruns on a kept database measure the same.
-	for _, q := range []string{"DELETE FROM lead_scores", "DELETE FROM score_ledger", "DELETE FROM score_queue", "DELETE FROM lead_events", "DELETE FROM scoring_models",
+	for _, q := range []string{"DELETE FROM lead_scores", "DELETE FROM score_ledger", "DELETE FROM score_queue", "DELETE FROM outbox", "DELETE FROM lead_timeline WHERE kind <> 'created'", "UPDATE leads SET stage = 'inquiry'", "DELETE FROM scoring_models",
 		"UPDATE leads SET sales_ready = FALSE, telesales_ready = FALSE WHERE status = 'open'"} {
 		if _, err := st.W.ExecContext(ctx, q); err != nil {
 			log.Fatal(err)

@@ -161,6 +161,10 @@ func Run(ctx context.Context, db *sqldb.DB, opts Options) (st Stats, err error) 
 			return st, fmt.Errorf("generate: max id of %s: %w", t.name, err)
 		}
 	}
+	var proc int64
+	if err := db.W.QueryRowContext(ctx, db.Q("SELECT id FROM processes WHERE is_default = ? ORDER BY id LIMIT 1"), true).Scan(&proc); err == nil {
+		g.processID = proc
+	}
 	if err := g.loadExisting(ctx); err != nil {
 		return st, err
 	}
@@ -210,6 +214,9 @@ type generator struct {
 	load loader
 
 	baseAccount, baseContact, baseLead, baseInteraction int64
+	// processID is the default business process, which every generated
+	// lead is in (nil when the database has none).
+	processID any
 
 	// accounts
 	accCreated []int64

@@ -9,7 +9,7 @@ import (
 )
 
 var leadCols = []string{"id", "topic", "description", "contact_id", "account_id", "status", "status_reason", "source", "form_id", "event_id", "journey_id",
-	"campaign", "stage", "telesales_ready", "telesales_accepted", "sales_ready", "sales_accepted", "created_at", "updated_at"}
+	"campaign", "stage", "telesales_ready", "telesales_accepted", "sales_ready", "sales_accepted", "created_at", "updated_at", "process_id"}
 
 // Stages of the shipped lead process, in order.
 const (
@@ -220,6 +220,7 @@ func (g *generator) leads() func(row []any) bool {
 		row[16] = s.salesAccepted
 		row[17] = created
 		row[18] = updated
+		row[19] = g.processID
 		made++
 		return true
 	}

@@ -27,9 +27,18 @@ func (s *Store) Capture(ctx context.Context, in leadcycle.CaptureInput) (leadcyc
 			return err
 		}
 		if in.SubmissionID != 0 {
-			_, err := s.ExecQ(ctx, tx, "UPDATE form_submissions SET status = ?, result = ?, last_error = '', attempts = attempts + 1, processed_at = ? WHERE id = ?",
-				leadcycle.SubmissionProcessed, jsonText(res), micros(s.Clock.Now()), int64(in.SubmissionID))
-			return err
+			var formID int64
+			err := s.QueryRowQ(ctx, tx, "UPDATE form_submissions SET status = ?, result = ?, last_error = '', attempts = attempts + 1, processed_at = ? WHERE id = ? RETURNING form_id",
+				leadcycle.SubmissionProcessed, jsonText(res), micros(s.Clock.Now()), int64(in.SubmissionID)).Scan(&formID)
+			if errors.Is(err, sql.ErrNoRows) || res.Repeated {
+				return nil // no stored submission (a direct capture), or nothing new
+			}
+			if err != nil {
+				return err
+			}
+			return writeEvent(ctx, s.DB, tx, leadcycle.Occurrence{Type: leadcycle.EventFormSubmitted, LeadID: res.LeadID, ContactID: res.ContactID, Actor: "form " + leadcycle.ID(formID).String(),
+				Payload: map[string]any{"form_id": leadcycle.ID(formID), "submission_id": in.SubmissionID, "contact_id": res.ContactID, "lead_id": res.LeadID,
+					"contact_created": res.ContactCreated, "lead_created": res.LeadCreated, "explanation": res.Explanation}})
 		}
 		return nil
 	})

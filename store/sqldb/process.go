@@ -135,15 +135,25 @@ type processCache struct {
 
 // compiledProcess returns the process with the id, compiled.
 func (db *DB) compiledProcess(ctx context.Context, q querier, id leadcycle.ID) (*process.Compiled, error) {
-	p, err := getRow(ctx, db, q, processTable, id)
+	// The version check reads one column; the definition is read and
+	// compiled only when it changed.
+	var stamp time.Time
+	err := db.QueryRowQ(ctx, q, "SELECT updated_at FROM processes WHERE id = ?", int64(id)).Scan(timeCol{&stamp})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, leadcycle.Errorf(leadcycle.ENotFound, "process %s not found", id)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("process %s: %w", id, err)
 	}
 	db.procs.mu.Lock()
 	c, ok := db.procs.byID[id]
 	db.procs.mu.Unlock()
-	if ok && c.Def.UpdatedAt.Equal(p.UpdatedAt) {
+	if ok && c.Def.UpdatedAt.Equal(stamp) {
 		return c, nil
+	}
+	p, err := getRow(ctx, db, q, processTable, id)
+	if err != nil {
+		return nil, err
 	}
 	schemas, err := loadSchemas(ctx, db, q)
 	if err != nil {
@@ -251,7 +261,7 @@ func leadWrites(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lead)
 	}
 	for _, f := range flagTriggers {
 		if !f.get(old) && f.get(l) {
-			if err := applyTrigger(ctx, db, tx, l, f.trigger, actor); err != nil {
+			if err := applyTrigger(ctx, db, tx, l, f.trigger, actor, f.flag+" set by hand"); err != nil {
 				return err
 			}
 		}
@@ -400,7 +410,8 @@ func statusReason(ctx context.Context) string {
 }
 
 // applyTrigger moves the lead as its process says for the trigger.
-func applyTrigger(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead, trigger, actor string) error {
+// cause, when set, says what fired the trigger.
+func applyTrigger(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead, trigger, actor, cause string) error {
 	c, s, err := processSubject(ctx, db, tx, l)
 	if err != nil || c == nil {
 		return err
@@ -409,7 +420,11 @@ func applyTrigger(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead, tr
 	if !ok {
 		return nil
 	}
-	return moveLead(ctx, db, tx, l, mv.To, actor, mv.Reason)
+	reason := mv.Reason
+	if cause != "" {
+		reason += ": " + cause
+	}
+	return moveLead(ctx, db, tx, l, mv.To, actor, reason)
 }
 
 // applyConditions follows the condition transitions that hold, a few steps

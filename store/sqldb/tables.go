@@ -54,7 +54,7 @@ var contactTable = &table[leadcycle.Contact]{
 		return c.Validate()
 	},
 	refs: func(c *leadcycle.Contact) []ref {
-		return []ref{{"account_id", "accounts", c.AccountID}}
+		return []ref{{"account_id", "accounts", c.AccountID}, {"owner_id", "users", c.OwnerID}}
 	},
 	custom: func(c *leadcycle.Contact) leadcycle.Custom { return c.Custom },
 }
@@ -77,6 +77,9 @@ var accountTable = &table[leadcycle.Account]{
 		return a.Validate()
 	},
 	custom: func(a *leadcycle.Account) leadcycle.Custom { return a.Custom },
+	refs: func(a *leadcycle.Account) []ref {
+		return []ref{{"owner_id", "users", a.OwnerID}}
+	},
 }
 
 var leadTable = &table[leadcycle.Lead]{
@@ -103,7 +106,7 @@ var leadTable = &table[leadcycle.Lead]{
 		return l.Validate()
 	},
 	refs: func(l *leadcycle.Lead) []ref {
-		return []ref{{"contact_id", "contacts", l.ContactID}, {"account_id", "accounts", l.AccountID}}
+		return []ref{{"contact_id", "contacts", l.ContactID}, {"account_id", "accounts", l.AccountID}, {"owner_id", "users", l.OwnerID}}
 	},
 	custom: func(l *leadcycle.Lead) leadcycle.Custom { return l.Custom },
 	beforeInsert: func(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead) error {
@@ -130,7 +133,7 @@ var opportunityTable = &table[leadcycle.Opportunity]{
 		return o.Validate()
 	},
 	refs: func(o *leadcycle.Opportunity) []ref {
-		return []ref{{"lead_id", "leads", o.LeadID}, {"contact_id", "contacts", o.ContactID}, {"account_id", "accounts", o.AccountID}}
+		return []ref{{"lead_id", "leads", o.LeadID}, {"contact_id", "contacts", o.ContactID}, {"account_id", "accounts", o.AccountID}, {"owner_id", "users", o.OwnerID}}
 	},
 	custom: func(o *leadcycle.Opportunity) leadcycle.Custom { return o.Custom },
 }
@@ -185,7 +188,7 @@ var taskTable = &table[leadcycle.Task]{
 		return t.Validate()
 	},
 	refs: func(t *leadcycle.Task) []ref {
-		return []ref{{"lead_id", "leads", t.LeadID}, {"contact_id", "contacts", t.ContactID}}
+		return []ref{{"lead_id", "leads", t.LeadID}, {"contact_id", "contacts", t.ContactID}, {"assignee_id", "users", t.AssigneeID}}
 	},
 }
 

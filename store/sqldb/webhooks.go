@@ -76,7 +76,7 @@ func (x webhookStore) FanOut(ctx context.Context, limit int) (int, error) {
 	}
 	n := 0
 	err := x.s.InTxRetry(ctx, func(tx *sql.Tx) error {
-		rows, err := x.s.QueryQ(ctx, tx, "SELECT id, type FROM outbox WHERE webhooks_pending = ? ORDER BY id LIMIT ?"+x.s.Dialect.ForUpdate+x.s.Dialect.SkipLocked, true, limit)
+		rows, err := x.s.QueryQ(ctx, tx, "SELECT id, type FROM outbox WHERE webhooks_pending = ? ORDER BY id LIMIT ?"+x.s.Dialect.SkipLocked, true, limit)
 		if err != nil {
 			return fmt.Errorf("undispatched events: %w", err)
 		}
@@ -143,8 +143,10 @@ func (x webhookStore) ClaimDeliveries(ctx context.Context, limit int, lease time
 	err := x.s.InTxRetry(ctx, func(tx *sql.Tx) error {
 		jobs = jobs[:0]
 		now := x.s.Clock.Now()
-		rows, err := x.s.QueryQ(ctx, tx, "SELECT "+deliveryCols+" FROM webhook_deliveries WHERE status = ? AND next_attempt_at <= ? AND claimed_until < ? ORDER BY next_attempt_at, id LIMIT ?"+
-			x.s.Dialect.ForUpdate+x.s.Dialect.SkipLocked, leadcycle.DeliveryPending, micros(now), micros(now), limit)
+		// The deliveries of a webhook switched off wait until it is on again.
+		rows, err := x.s.QueryQ(ctx, tx, "SELECT "+deliveryCols+" FROM webhook_deliveries WHERE status = ? AND next_attempt_at <= ? AND claimed_until < ?"+
+			" AND webhook_id IN (SELECT id FROM webhooks WHERE active = ?) ORDER BY next_attempt_at, id LIMIT ?"+
+			x.s.Dialect.SkipLocked, leadcycle.DeliveryPending, micros(now), micros(now), true, limit)
 		if err != nil {
 			return fmt.Errorf("due deliveries: %w", err)
 		}

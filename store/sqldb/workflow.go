@@ -397,7 +397,7 @@ func (x workflowStore) HandleEvents(ctx context.Context, limit int) (int, error)
 	n := 0
 	err := x.s.InTxRetry(ctx, func(tx *sql.Tx) error {
 		n = 0
-		rows, err := x.s.QueryQ(ctx, tx, "SELECT "+eventCols+" FROM outbox WHERE workflow_pending = ? ORDER BY id LIMIT ?"+x.s.Dialect.ForUpdate+x.s.Dialect.SkipLocked, true, limit)
+		rows, err := x.s.QueryQ(ctx, tx, "SELECT "+eventCols+" FROM outbox WHERE workflow_pending = ? ORDER BY id LIMIT ?"+x.s.Dialect.SkipLocked, true, limit)
 		if err != nil {
 			return fmt.Errorf("pending events: %w", err)
 		}
@@ -405,12 +405,20 @@ func (x workflowStore) HandleEvents(ctx context.Context, limit int) (int, error)
 		if err != nil {
 			return err
 		}
-		ids := make([]int64, len(evs))
-		for i, ev := range evs {
+		ids := make([]int64, 0, len(evs))
+		deferred := map[leadcycle.ID]bool{}
+		for _, ev := range evs {
+			later, err := x.mustWait(ctx, tx, ev, evs[0].ID, deferred)
+			if err != nil {
+				return err
+			}
+			if later {
+				continue
+			}
 			if err := x.react(ctx, tx, ev); err != nil {
 				return fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err)
 			}
-			ids[i] = int64(ev.ID)
+			ids = append(ids, int64(ev.ID))
 		}
 		if len(ids) == 0 {
 			return nil
@@ -422,6 +430,30 @@ func (x workflowStore) HandleEvents(ctx context.Context, limit int) (int, error)
 		return nil
 	})
 	return n, err
+}
+
+// mustWait reports whether an event must wait for an earlier event of its
+// lead that another node holds (events before this batch's first, still
+// pending), so that each lead's events are handled in order: a lead scored
+// and then marked sales ready passes through marketing qualification on its
+// timeline whichever node takes which event.
+func (x workflowStore) mustWait(ctx context.Context, tx *sql.Tx, ev leadcycle.Occurrence, first leadcycle.ID, deferred map[leadcycle.ID]bool) (bool, error) {
+	if ev.LeadID == nil || x.s.Dialect.SingleNode {
+		return false, nil
+	}
+	if deferred[*ev.LeadID] {
+		return true, nil
+	}
+	var one int
+	err := x.s.QueryRowQ(ctx, tx, "SELECT 1 FROM outbox WHERE lead_id = ? AND workflow_pending = ? AND id < ? LIMIT 1", int64(*ev.LeadID), true, int64(first)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("earlier events of lead %s: %w", *ev.LeadID, err)
+	}
+	deferred[*ev.LeadID] = true
+	return true, nil
 }
 
 // react applies one event: the process transition it triggers and the queue
@@ -438,10 +470,8 @@ func (x workflowStore) react(ctx context.Context, tx *sql.Tx, ev leadcycle.Occur
 		return err
 	}
 	actor := ev.Actor
-	if reason, _ := ev.Payload["reason"].(string); reason != "" {
-		actor += " (" + reason + ")"
-	}
-	if err := applyTrigger(ctx, x.s.DB, tx, l, ev.Type, actor); err != nil {
+	cause, _ := ev.Payload["reason"].(string)
+	if err := applyTrigger(ctx, x.s.DB, tx, l, ev.Type, actor, cause); err != nil {
 		return err
 	}
 	if err := applyConditions(ctx, x.s.DB, tx, l, actor); err != nil {
@@ -454,6 +484,17 @@ func (x workflowStore) react(ctx context.Context, tx *sql.Tx, ev leadcycle.Occur
 		}
 		return x.queueTask(ctx, tx, l, "telesales", "call", "Call "+l.Topic, "The lead is telesales ready: call to check that it meets the minimum criteria, then tick Accepted by telesales.")
 	case leadcycle.EventLeadSalesReady:
+		// The telesales call is over: worked when telesales accepted the
+		// lead, moot when the lead skipped the telesales stages.
+		status := "canceled"
+		if l.TelesalesAccepted {
+			status = "done"
+		}
+		now := micros(x.s.Clock.Now())
+		if _, err := x.s.ExecQ(ctx, tx, "UPDATE tasks SET status = ?, completed_at = ?, updated_at = ? WHERE lead_id = ? AND status = 'open' AND queue = 'telesales'",
+			status, now, now, int64(l.ID)); err != nil {
+			return fmt.Errorf("close telesales tasks: %w", err)
+		}
 		return x.queueTask(ctx, tx, l, "sales", "accept", "Accept "+l.Topic, "The lead is sales ready: check the minimum qualification criteria, assign it to a salesperson and tick Sales accepted.")
 	case leadcycle.EventLeadSalesAccepted:
 		now := micros(x.s.Clock.Now())
@@ -478,7 +519,16 @@ func (x workflowStore) queueTask(ctx context.Context, tx *sql.Tx, l *leadcycle.L
 			return err
 		}
 	}
-	return x.s.tasks.createTx(ctx, tx, &t)
+	if err := x.s.tasks.createTx(ctx, tx, &t); err != nil {
+		return err
+	}
+	// A salesperson given the acceptance task owns the lead, as when a
+	// manager assigns it by hand.
+	if queue != "sales" || t.AssigneeID == nil || l.OwnerID != nil {
+		return nil
+	}
+	_, err = x.s.leads.updateTx(ctx, tx, l.ID, func(l *leadcycle.Lead) error { l.OwnerID = t.AssigneeID; return nil })
+	return err
 }
 
 // nextMember picks the queue's next active member after the last one that

@@ -280,6 +280,7 @@ func touch[T leadcycle.Record](t *testing.T, e *env, r leadcycle.Repo[T], items 
 
 var listTests = []test{
 	{"contacts", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 10) // owners and assignees
 		a1 := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "A1"})
 		a2 := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "A2"})
 		accs := []*leadcycle.ID{id(a1.ID), nil, id(a2.ID)}
@@ -301,6 +302,7 @@ var listTests = []test{
 		checkListSpec(t, e, e.s.Contacts(), "contacts", refetch(t, e, e.s.Contacts(), cs), withID(contactCols))
 	}},
 	{"accounts", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 10) // owners and assignees
 		type acc struct{ name, website, domain, industry, country string }
 		data := []acc{
 			{"globex", "https://www.globex.example", "", "energy", "es"},
@@ -369,6 +371,7 @@ var listTests = []test{
 		diff(t, "leads without parent", ids(orphans), ids(got))
 	}},
 	{"opportunities", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 10) // owners and assignees
 		a := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "A"})
 		c1 := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "c1@example.org"})
 		c2 := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "c2@example.org"})
@@ -416,6 +419,7 @@ var listTests = []test{
 		checkListSpec(t, e, e.s.Interactions(), "interactions", refetch(t, e, e.s.Interactions(), is), withID(interactionCols))
 	}},
 	{"tasks", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 10) // owners and assignees
 		c1 := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "c1@example.org"})
 		c2 := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "c2@example.org"})
 		l1 := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "l1"})
@@ -568,6 +572,7 @@ var listTests = []test{
 
 // leadDataSet creates leads that differ in every filtered column.
 func leadDataSet(t *testing.T, e *env) []*leadcycle.Lead {
+	MustCreateUsers(t, e.ctx, e.s, 10) // owners
 	a1 := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "A1"})
 	a2 := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "A2"})
 	c1 := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "c1@example.org", AccountID: id(a1.ID)})

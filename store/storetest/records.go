@@ -84,6 +84,7 @@ func checkUpdateRejected[T leadcycle.Record](t *testing.T, e *env, r leadcycle.R
 
 var contactTests = []test{
 	{"create_get", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		acc := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme"})
 		MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "contact", Name: "segment", Type: leadcycle.FieldText})
 		e.clock.Advance(time.Minute)
@@ -119,6 +120,7 @@ var contactTests = []test{
 		diff(t, "fetched contact", want, *MustGet(t, e.ctx, e.s.Contacts(), c.ID))
 	}},
 	{"update", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{FirstName: "Ada", Email: "ada@example.org", OwnerID: id(1)})
 		e.clock.Advance(90 * time.Second)
 		acc := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme"})
@@ -175,6 +177,7 @@ var contactTests = []test{
 
 var accountTests = []test{
 	{"create_get", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "account", Name: "tier", Type: leadcycle.FieldChoice, Choices: []string{"gold", "silver"}})
 		e.clock.Advance(time.Minute)
 		now := e.clock.Now()
@@ -202,6 +205,7 @@ var accountTests = []test{
 		diff(t, "fetched bare account", wantBare, *MustGet(t, e.ctx, e.s.Accounts(), bare.ID))
 	}},
 	{"update", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		a := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme", Website: "acme.example", Revenue: ptr(10.5), OwnerID: id(3)})
 		e.clock.Advance(time.Hour)
 		got := MustUpdate(t, e.ctx, e.s.Accounts(), a.ID, func(a *leadcycle.Account) error {
@@ -240,6 +244,7 @@ var accountTests = []test{
 
 var leadTests = []test{
 	{"create_get", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		acc := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme"})
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org"})
 		MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "lead", Name: "budget", Type: leadcycle.FieldNumber})
@@ -286,6 +291,7 @@ var leadTests = []test{
 		diff(t, "fetched qualified lead", *q, *MustGet(t, e.ctx, e.s.Leads(), q.ID))
 	}},
 	{"update", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org"})
 		form, _ := mustContext(t, e)
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Demo", ContactID: id(con.ID), SalesReady: true, FormID: id(form)})
@@ -335,6 +341,7 @@ var leadTests = []test{
 
 var opportunityTests = []test{
 	{"create_get", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		acc := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme"})
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org"})
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Demo"})
@@ -405,6 +412,7 @@ var opportunityTests = []test{
 
 var interactionTests = []test{
 	{"create_get", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		acc := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme"})
 		acc2 := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Other"})
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org", AccountID: id(acc.ID)})
@@ -434,6 +442,7 @@ var interactionTests = []test{
 		diff(t, "fetched interaction", want, *MustGet(t, e.ctx, e.s.Interactions(), i.ID))
 	}},
 	{"update", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org"})
 		i := MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_sent", ContactID: con.ID,
 			Properties: map[string]any{"subject": "Hi"}})
@@ -477,6 +486,7 @@ var interactionTests = []test{
 
 var taskTests = []test{
 	{"create_get", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		con := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ada@example.org"})
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Demo"})
 		e.clock.Advance(time.Minute)
@@ -548,6 +558,7 @@ var taskTests = []test{
 
 var fieldTests = []test{
 	{"create_get", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		f := MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "contact", Name: " tier ", Type: leadcycle.FieldChoice,
 			Choices: []string{" gold ", "silver"}, Required: true})
 		want := leadcycle.FieldDef{ID: f.ID, Entity: "contact", Name: "tier", Label: "tier", Type: leadcycle.FieldChoice,
@@ -562,6 +573,7 @@ var fieldTests = []test{
 		diff(t, "fetched text field", wantG, *MustGet(t, e.ctx, e.s.Fields(), g.ID))
 	}},
 	{"update", func(t *testing.T, e *env) {
+		MustCreateUsers(t, e.ctx, e.s, 42) // owners and assignees
 		f := MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "contact", Name: "tier", Type: leadcycle.FieldChoice,
 			Choices: []string{"gold", "silver"}, Required: true})
 		e.clock.Advance(time.Hour)

@@ -70,6 +70,8 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"capture", captureTests},
 		{"tracking", trackingTests},
 		{"scoring", scoringTests},
+		{"workflow", workflowTests},
+		{"webhooks", webhookStoreTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
@@ -254,6 +256,18 @@ func MustCreateProcess(tb testing.TB, ctx context.Context, s leadcycle.Store, na
 		p.Stages = append(p.Stages, leadcycle.Stage{Key: k, Name: strings.ToUpper(k[:1]) + k[1:]})
 	}
 	return MustCreate(tb, ctx, s.Processes(), p)
+}
+
+// MustCreateUsers creates n users (ids 1 to n in a fresh store) so that
+// owner and assignee references resolve, or fails the test.
+func MustCreateUsers(tb testing.TB, ctx context.Context, s leadcycle.Store, n int) []leadcycle.ID {
+	tb.Helper()
+	ids := make([]leadcycle.ID, n)
+	for i := range n {
+		u := MustCreate(tb, ctx, s.Users(), &leadcycle.User{Name: fmt.Sprintf("User %d", i+1), Email: fmt.Sprintf("user%d@example.org", i+1), Role: leadcycle.RoleSales, Active: true})
+		ids[i] = u.ID
+	}
+	return ids
 }
 
 // DefaultProcessID returns the id of the default business process.
