@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -24,15 +25,15 @@ func (s *Server) registerWorkflow() {
 	wf := s.store.Workflow()
 	lead := "/api/v1/leads/{id}"
 	s.handle("GET", lead+"/timeline", leadcycle.Perm("leads", leadcycle.ActionRead), pageOf(wf.Timeline))
-	s.handle("POST", lead+"/complete-stage", leadcycle.Perm("leads", "stage"), s.completeStage)
-	s.handle("POST", lead+"/move-stage", leadcycle.Perm("leads", "move"), s.moveStage)
-	s.handle("POST", lead+"/switch-process", leadcycle.Perm("leads", "stage"), s.switchProcess)
+	s.handle("POST", lead+"/complete-stage", leadcycle.Perm("leads", "stage"), action(s, "a complete-stage request", http.StatusOK, s.completeStage))
+	s.handle("POST", lead+"/move-stage", leadcycle.Perm("leads", "move"), action(s, "a move-stage request", http.StatusOK, s.moveStage))
+	s.handle("POST", lead+"/switch-process", leadcycle.Perm("leads", "stage"), action(s, "a switch-process request", http.StatusOK, s.switchProcess))
 	s.handle("POST", lead+"/qualify", leadcycle.Perm("leads", "qualify"), s.qualifyLead)
-	s.handle("POST", lead+"/disqualify", leadcycle.Perm("leads", "disqualify"), s.disqualifyLead)
-	s.handle("POST", lead+"/reactivate", leadcycle.Perm("leads", "reactivate"), s.reactivateLead)
+	s.handle("POST", lead+"/disqualify", leadcycle.Perm("leads", "disqualify"), action(s, "a disqualify request", http.StatusOK, s.disqualifyLead))
+	s.handle("POST", lead+"/reactivate", leadcycle.Perm("leads", "reactivate"), action(s, "a reactivate request", http.StatusOK, s.reactivateLead))
 	s.handle("GET", "/api/v1/queues", leadcycle.Perm("queues", leadcycle.ActionRead), s.listQueues)
 	s.handle("PATCH", "/api/v1/queues/{key}", leadcycle.Perm("queues", leadcycle.ActionWrite), s.updateQueue)
-	s.handle("POST", "/api/v1/tasks/{id}/assign", leadcycle.Perm("tasks", "assign"), s.assignTask)
+	s.handle("POST", "/api/v1/tasks/{id}/assign", leadcycle.Perm("tasks", "assign"), action(s, "an assign request", http.StatusOK, s.assignTask))
 	s.handle("GET", "/api/v1/event-log", leadcycle.Perm("event-log", leadcycle.ActionRead), s.listEvents)
 }
 
@@ -171,131 +172,104 @@ func withActor(next http.Handler) http.Handler {
 	})
 }
 
-// decodeAction decodes an action body into v, naming wrong fields.
-func decodeAction(body map[string]json.RawMessage, v any) error {
-	return decodeFields(body, v, "")
+// action serves a POST on one record whose optional JSON body is decoded
+// into Req (only its JSON fields are accepted) and handed to do; the result
+// is written with status.
+func action[Req any](s *Server, what string, status int, do func(ctx context.Context, id leadcycle.ID, req Req) (any, error)) http.HandlerFunc {
+	fields := jsonFieldNames(reflect.TypeFor[Req]())
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, body, err := s.readAction(w, r, what, fields...)
+		var req Req
+		if err == nil {
+			err = decodeFields(body, &req, "")
+		}
+		var out any
+		if err == nil {
+			out, err = do(r.Context(), id, req)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, status, out)
+	}
 }
 
-func (s *Server) completeStage(w http.ResponseWriter, r *http.Request) {
-	id, _, err := s.readAction(w, r, "a complete-stage request")
-	if err != nil {
-		writeError(w, r, err)
-		return
+// jsonFieldNames lists the JSON names of a struct type's fields.
+func jsonFieldNames(t reflect.Type) []string {
+	var out []string
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			out = append(out, name)
+		}
 	}
-	l, err := s.store.Workflow().CompleteStage(r.Context(), id)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	return out
 }
 
-func (s *Server) moveStage(w http.ResponseWriter, r *http.Request) {
-	id, body, err := s.readAction(w, r, "a move-stage request", "stage", "reason")
-	var req struct {
+// Action requests.
+type (
+	moveRequest struct {
 		Stage  string `json:"stage"`
 		Reason string `json:"reason"`
 	}
-	if err == nil {
-		err = decodeAction(body, &req)
-	}
-	if err == nil && req.Stage == "" {
-		err = leadcycle.FieldErrorf(leadcycle.EInvalid, "stage", "is required: the key of a stage of the lead's process")
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := s.store.Workflow().MoveStage(r.Context(), id, req.Stage, req.Reason)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
-}
-
-func (s *Server) switchProcess(w http.ResponseWriter, r *http.Request) {
-	id, body, err := s.readAction(w, r, "a switch-process request", "process_id", "stage")
-	var req struct {
+	switchRequest struct {
 		ProcessID leadcycle.ID `json:"process_id"`
 		Stage     string       `json:"stage"`
 	}
-	if err == nil {
-		err = decodeAction(body, &req)
-	}
-	if err == nil && req.ProcessID == 0 {
-		err = leadcycle.FieldErrorf(leadcycle.EInvalid, "process_id", "is required")
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := s.store.Workflow().SwitchProcess(r.Context(), id, req.ProcessID, req.Stage)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
-}
-
-func (s *Server) qualifyLead(w http.ResponseWriter, r *http.Request) {
-	id, body, err := s.readAction(w, r, "a qualify request", "contact", "account", "opportunity")
-	var req leadcycle.QualifyRequest
-	if err == nil {
-		err = decodeAction(body, &req)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	res, err := s.store.Workflow().Qualify(r.Context(), id, req)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/opportunities/"+res.Opportunity.ID.String())
-	writeJSON(w, http.StatusCreated, res)
-}
-
-func (s *Server) disqualifyLead(w http.ResponseWriter, r *http.Request) {
-	id, body, err := s.readAction(w, r, "a disqualify request", "reason", "note")
-	var req struct {
+	disqualifyRequest struct {
 		Reason string `json:"reason"`
 		Note   string `json:"note"`
 	}
-	if err == nil {
-		err = decodeAction(body, &req)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	l, err := s.store.Workflow().Disqualify(r.Context(), id, req.Reason, req.Note)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
-}
-
-func (s *Server) reactivateLead(w http.ResponseWriter, r *http.Request) {
-	id, body, err := s.readAction(w, r, "a reactivate request", "note")
-	var req struct {
+	noteRequest struct {
 		Note string `json:"note"`
 	}
-	if err == nil {
-		err = decodeAction(body, &req)
+	assignRequest struct {
+		AssigneeID *leadcycle.ID `json:"assignee_id"`
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
+	emptyRequest struct{}
+)
+
+func (s *Server) completeStage(ctx context.Context, id leadcycle.ID, _ emptyRequest) (any, error) {
+	return s.store.Workflow().CompleteStage(ctx, id)
+}
+
+func (s *Server) moveStage(ctx context.Context, id leadcycle.ID, req moveRequest) (any, error) {
+	if req.Stage == "" {
+		return nil, leadcycle.FieldErrorf(leadcycle.EInvalid, "stage", "is required: the key of a stage of the lead's process")
 	}
-	l, err := s.store.Workflow().Reactivate(r.Context(), id, req.Note)
-	if err != nil {
-		writeError(w, r, err)
-		return
+	return s.store.Workflow().MoveStage(ctx, id, req.Stage, req.Reason)
+}
+
+func (s *Server) switchProcess(ctx context.Context, id leadcycle.ID, req switchRequest) (any, error) {
+	if req.ProcessID == 0 {
+		return nil, leadcycle.FieldErrorf(leadcycle.EInvalid, "process_id", "is required")
 	}
-	writeJSON(w, http.StatusOK, l)
+	return s.store.Workflow().SwitchProcess(ctx, id, req.ProcessID, req.Stage)
+}
+
+func (s *Server) disqualifyLead(ctx context.Context, id leadcycle.ID, req disqualifyRequest) (any, error) {
+	return s.store.Workflow().Disqualify(ctx, id, req.Reason, req.Note)
+}
+
+func (s *Server) reactivateLead(ctx context.Context, id leadcycle.ID, req noteRequest) (any, error) {
+	return s.store.Workflow().Reactivate(ctx, id, req.Note)
+}
+
+func (s *Server) assignTask(ctx context.Context, id leadcycle.ID, req assignRequest) (any, error) {
+	return s.store.Workflow().AssignTask(ctx, id, req.AssigneeID)
+}
+
+// qualifyLead answers 201 with the opportunity's address.
+func (s *Server) qualifyLead(w http.ResponseWriter, r *http.Request) {
+	var res *leadcycle.QualifyResult
+	action(s, "a qualify request", http.StatusCreated, func(ctx context.Context, id leadcycle.ID, req leadcycle.QualifyRequest) (any, error) {
+		var err error
+		if res, err = s.store.Workflow().Qualify(ctx, id, req); err != nil {
+			return nil, err
+		}
+		w.Header().Set("Location", "/api/v1/opportunities/"+res.Opportunity.ID.String())
+		return res, nil
+	})(w, r)
 }
 
 func (s *Server) listQueues(w http.ResponseWriter, r *http.Request) {
@@ -322,26 +296,6 @@ func (s *Server) updateQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, q)
-}
-
-func (s *Server) assignTask(w http.ResponseWriter, r *http.Request) {
-	id, body, err := s.readAction(w, r, "an assign request", "assignee_id")
-	var req struct {
-		AssigneeID *leadcycle.ID `json:"assignee_id"`
-	}
-	if err == nil {
-		err = decodeAction(body, &req)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	t, err := s.store.Workflow().AssignTask(r.Context(), id, req.AssigneeID)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {

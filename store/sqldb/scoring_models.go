@@ -69,16 +69,9 @@ var scoringModelTable = &table[leadcycle.ScoringModel]{
 
 // compileModel compiles a model against the current custom field schemas.
 func compileModel(ctx context.Context, db *DB, q querier, m *leadcycle.ScoringModel) (*scoring.Model, error) {
-	var schemas scoring.Schemas
-	for _, s := range []struct {
-		entity string
-		dst    *leadcycle.Schema
-	}{{"contact", &schemas.Contact}, {"account", &schemas.Account}, {"lead", &schemas.Lead}} {
-		schema, err := loadSchema(ctx, db, q, s.entity)
-		if err != nil {
-			return nil, err
-		}
-		*s.dst = schema
+	schemas, err := loadSchemas(ctx, db, q)
+	if err != nil {
+		return nil, err
 	}
 	return scoring.Compile(m, schemas)
 }
@@ -283,32 +276,41 @@ func (x scoringStore) PreviewScore(ctx context.Context, modelID, leadID leadcycl
 
 // ScoreHistory implements leadcycle.ScoringStore.
 func (x scoringStore) ScoreHistory(ctx context.Context, leadID leadcycle.ID, q leadcycle.ListQuery) (leadcycle.Page[leadcycle.ScoreChange], error) {
-	page := leadcycle.Page[leadcycle.ScoreChange]{Items: []leadcycle.ScoreChange{}}
 	if _, err := x.s.leads.get(ctx, x.s.R, leadID, false); err != nil {
-		return page, err
+		return leadcycle.Page[leadcycle.ScoreChange]{Items: []leadcycle.ScoreChange{}}, err
 	}
+	return newestFirst(ctx, x.s.DB, q, `SELECT id, lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at FROM score_ledger WHERE lead_id = ?`,
+		[]any{int64(leadID)}, func(r scanner) (leadcycle.ScoreChange, error) {
+			var c leadcycle.ScoreChange
+			err := r.Scan(idCol{&c.ID}, idCol{&c.LeadID}, idCol{&c.ModelID}, &c.OldScore, &c.NewScore, &c.OldGrade, &c.NewGrade, &c.Cause, timeCol{&c.At})
+			return c, err
+		}, func(c leadcycle.ScoreChange) leadcycle.ID { return c.ID })
+}
+
+// newestFirst reads one page of rows in descending id order below q's
+// cursor: query selects from one table with a WHERE clause, args are its
+// placeholders, idOf gives a row's id for the next cursor.
+func newestFirst[T any](ctx context.Context, db *DB, q leadcycle.ListQuery, query string, args []any, scan func(scanner) (T, error), idOf func(T) leadcycle.ID) (leadcycle.Page[T], error) {
+	page := leadcycle.Page[T]{Items: []T{}}
 	before, limit, err := idCursor(q)
 	if err != nil {
 		return page, err
 	}
-	rows, err := x.s.QueryQ(ctx, x.s.R, `SELECT id, lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at
-		FROM score_ledger WHERE lead_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, int64(leadID), before, limit+1)
+	rows, err := db.QueryQ(ctx, db.R, query+" AND id < ? ORDER BY id DESC LIMIT ?", append(args, before, limit+1)...)
 	if err != nil {
-		return page, fmt.Errorf("score history: %w", err)
+		return page, fmt.Errorf("list: %w", err)
 	}
-	items, err := scanAll(rows, func(r scanner) (leadcycle.ScoreChange, error) {
-		var c leadcycle.ScoreChange
-		err := r.Scan(idCol{&c.ID}, idCol{&c.LeadID}, idCol{&c.ModelID}, &c.OldScore, &c.NewScore, &c.OldGrade, &c.NewGrade, &c.Cause, timeCol{&c.At})
-		return c, err
-	})
+	items, err := scanAll(rows, scan)
 	if err != nil {
 		return page, err
 	}
 	if len(items) > limit {
 		items = items[:limit]
-		page.NextCursor = strconv.FormatInt(int64(items[limit-1].ID), 10)
+		page.NextCursor = strconv.FormatInt(int64(idOf(items[limit-1])), 10)
 	}
-	page.Items = items
+	if items != nil {
+		page.Items = items
+	}
 	return page, nil
 }
 

@@ -230,28 +230,11 @@ func (x webhookStore) RecordAttempt(ctx context.Context, id leadcycle.ID, a lead
 
 // Deliveries implements leadcycle.WebhookStore.
 func (x webhookStore) Deliveries(ctx context.Context, webhookID leadcycle.ID, q leadcycle.ListQuery) (leadcycle.Page[leadcycle.WebhookDelivery], error) {
-	page := leadcycle.Page[leadcycle.WebhookDelivery]{Items: []leadcycle.WebhookDelivery{}}
 	if _, err := x.s.webhooks.get(ctx, x.s.R, webhookID, false); err != nil {
-		return page, err
+		return leadcycle.Page[leadcycle.WebhookDelivery]{Items: []leadcycle.WebhookDelivery{}}, err
 	}
-	before, limit, err := idCursor(q)
-	if err != nil {
-		return page, err
-	}
-	rows, err := x.s.QueryQ(ctx, x.s.R, "SELECT "+deliveryCols+" FROM webhook_deliveries WHERE webhook_id = ? AND id < ? ORDER BY id DESC LIMIT ?", int64(webhookID), before, limit+1)
-	if err != nil {
-		return page, fmt.Errorf("deliveries: %w", err)
-	}
-	items, err := scanAll(rows, scanDelivery)
-	if err != nil {
-		return page, err
-	}
-	if len(items) > limit {
-		items = items[:limit]
-		page.NextCursor = items[limit-1].ID.String()
-	}
-	page.Items = items
-	return page, nil
+	return newestFirst(ctx, x.s.DB, q, "SELECT "+deliveryCols+" FROM webhook_deliveries WHERE webhook_id = ?", []any{int64(webhookID)},
+		scanDelivery, func(d leadcycle.WebhookDelivery) leadcycle.ID { return d.ID })
 }
 
 // RetryDelivery implements leadcycle.WebhookStore.

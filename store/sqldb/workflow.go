@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -338,33 +337,15 @@ func closeLeadTasks(ctx context.Context, db *DB, tx *sql.Tx, leadID leadcycle.ID
 
 // Timeline implements leadcycle.WorkflowStore.
 func (x workflowStore) Timeline(ctx context.Context, leadID leadcycle.ID, q leadcycle.ListQuery) (leadcycle.Page[leadcycle.TimelineEntry], error) {
-	page := leadcycle.Page[leadcycle.TimelineEntry]{Items: []leadcycle.TimelineEntry{}}
 	if _, err := x.s.leads.get(ctx, x.s.R, leadID, false); err != nil {
-		return page, err
+		return leadcycle.Page[leadcycle.TimelineEntry]{Items: []leadcycle.TimelineEntry{}}, err
 	}
-	before, limit, err := idCursor(q)
-	if err != nil {
-		return page, err
-	}
-	rows, err := x.s.QueryQ(ctx, x.s.R, `SELECT id, lead_id, kind, process_id, from_value, to_value, actor, reason, at
-		FROM lead_timeline WHERE lead_id = ? AND id < ? ORDER BY id DESC LIMIT ?`, int64(leadID), before, limit+1)
-	if err != nil {
-		return page, fmt.Errorf("timeline: %w", err)
-	}
-	items, err := scanAll(rows, func(r scanner) (leadcycle.TimelineEntry, error) {
-		var e leadcycle.TimelineEntry
-		err := r.Scan(idCol{&e.ID}, idCol{&e.LeadID}, &e.Kind, nullIDCol{&e.ProcessID}, &e.From, &e.To, &e.Actor, &e.Reason, timeCol{&e.At})
-		return e, err
-	})
-	if err != nil {
-		return page, err
-	}
-	if len(items) > limit {
-		items = items[:limit]
-		page.NextCursor = strconv.FormatInt(int64(items[limit-1].ID), 10)
-	}
-	page.Items = items
-	return page, nil
+	return newestFirst(ctx, x.s.DB, q, "SELECT id, lead_id, kind, process_id, from_value, to_value, actor, reason, at FROM lead_timeline WHERE lead_id = ?",
+		[]any{int64(leadID)}, func(r scanner) (leadcycle.TimelineEntry, error) {
+			var e leadcycle.TimelineEntry
+			err := r.Scan(idCol{&e.ID}, idCol{&e.LeadID}, &e.Kind, nullIDCol{&e.ProcessID}, &e.From, &e.To, &e.Actor, &e.Reason, timeCol{&e.At})
+			return e, err
+		}, func(e leadcycle.TimelineEntry) leadcycle.ID { return e.ID })
 }
 
 const eventCols = "id, type, lead_id, contact_id, payload, actor, at"
