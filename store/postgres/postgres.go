@@ -39,6 +39,8 @@ var Dialect = sqldb.Dialect{
 	InIDs:         func(col string) string { return col + " = ANY(?::bigint[])" },
 	IDsArg:        func(ids []int64) any { return ids },
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
+	// PostgreSQL's statistics find the partial indexes alone.
+	IndexedBy: func(string) string { return "" },
 	LockKey: func(ctx context.Context, tx *sql.Tx, key string) error {
 		_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 		return err

@@ -55,6 +55,10 @@ type Dialect struct {
 	// SkipLocked is appended to a locking SELECT whose rows another
 	// transaction may take instead.
 	SkipLocked string
+	// IndexedBy returns the clause that makes a query read a table through
+	// the named index, for plans the database cannot find alone; "" where
+	// none is needed.
+	IndexedBy func(index string) string
 	// LockMigrations serialises migrations across processes, if needed.
 	LockMigrations func(ctx context.Context, tx *sql.Tx) error
 }
@@ -79,6 +83,9 @@ type DB struct {
 	claims inflight
 	// procs keeps compiled business processes.
 	procs processCache
+	// OnClose runs before the pools are closed (a database's background
+	// work stops there).
+	OnClose []func() error
 }
 
 // SetFreeMailDomains replaces the list of free mail domains (see
@@ -176,7 +183,11 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	err := db.W.Close()
+	var err error
+	for _, c := range db.OnClose {
+		err = errors.Join(err, c())
+	}
+	err = errors.Join(err, db.W.Close())
 	if db.R != db.W {
 		err = errors.Join(err, db.R.Close())
 	}

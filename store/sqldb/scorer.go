@@ -36,18 +36,28 @@ const enqueueSQL = `INSERT INTO score_queue (lead_id, due_at, seq, cause, enqueu
 		enqueued_at = CASE WHEN excluded.enqueued_at < score_queue.enqueued_at THEN excluded.enqueued_at ELSE score_queue.enqueued_at END,
 		seq = excluded.seq, cause = excluded.cause`
 
-// accountBasedLeadsOf selects the account-based leads (a parent account, no
-// parent contact) of the account given as the placeholder.
-const accountBasedLeadsOf = "l.account_id = ? AND l.contact_id IS NULL"
-
 // enqueueLeads queues the leads matched by where (a condition on leads l with
 // args) for rescoring now.
 func enqueueLeads(ctx context.Context, db *DB, tx *sql.Tx, cause, where string, args ...any) error {
+	return enqueueFrom(ctx, db, tx, "leads l", cause, where, args...)
+}
+
+// enqueueAccountBased queues the account-based leads of the accounts chosen
+// by where (a condition on l.account_id). SQLite is told to read them from
+// their partial index: without it the planner, which cannot know that few
+// leads lack a contact, walks every lead without one.
+func enqueueAccountBased(ctx context.Context, db *DB, tx *sql.Tx, cause, where string, args ...any) error {
+	return enqueueFrom(ctx, db, tx, "leads l"+db.Dialect.IndexedBy("leads_account_based"), cause, where+" AND l.contact_id IS NULL", args...)
+}
+
+// enqueueFrom queues the leads of from (leads l, maybe with an index hint)
+// matched by where.
+func enqueueFrom(ctx context.Context, db *DB, tx *sql.Tx, from, cause, where string, args ...any) error {
 	now := micros(db.Clock.Now())
 	// Rows are locked in id order, so that two transactions queueing
 	// overlapping leads on PostgreSQL wait for each other instead of
 	// deadlocking.
-	sel := "SELECT l.id, ?, ?, ?, ?, 0 FROM leads l WHERE " + where + " ORDER BY l.id"
+	sel := "SELECT l.id, ?, ?, ?, ?, 0 FROM " + from + " WHERE " + where + " ORDER BY l.id"
 	q := strings.Replace(enqueueSQL, "{sel}", sel, 1)
 	if _, err := db.ExecQ(ctx, tx, q, append([]any{now, rand.Int64(), cause, now}, args...)...); err != nil {
 		return fmt.Errorf("enqueue scoring: %w", err)
@@ -67,12 +77,15 @@ func interactionEnqueues(ctx context.Context, db *DB, tx *sql.Tx, _, i *leadcycl
 	}
 	// Account-based leads (a parent account, no parent contact) count the
 	// interactions of every contact of their account.
-	return enqueueLeads(ctx, db, tx, cause, accountBasedLeadsOf, int64(*i.AccountID))
+	return enqueueAccountBased(ctx, db, tx, cause, "l.account_id = ?", int64(*i.AccountID))
 }
 
 func contactEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.Contact) error {
 	if old == nil {
 		return nil // a new contact has no leads yet
+	}
+	if err := moveInteractions(ctx, db, tx, old, c); err != nil {
+		return err
 	}
 	cause := fmt.Sprintf("contact %s updated", c.ID)
 	if err := enqueueLeads(ctx, db, tx, cause, "l.contact_id = ?", int64(c.ID)); err != nil {
@@ -81,10 +94,30 @@ func contactEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.
 	// Account-based leads count the contacts of their account.
 	for _, a := range []*leadcycle.ID{old.AccountID, c.AccountID} {
 		if a != nil && (old.AccountID == nil || c.AccountID == nil || *old.AccountID != *c.AccountID) {
-			if err := enqueueLeads(ctx, db, tx, cause, accountBasedLeadsOf, int64(*a)); err != nil {
+			if err := enqueueAccountBased(ctx, db, tx, cause, "l.account_id = ?", int64(*a)); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// moveInteractions keeps a contact's interactions with the contact's
+// account when the contact moves: account-based leads count the history of
+// the account's current contacts. Interactions given another account
+// explicitly keep it.
+func moveInteractions(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.Contact) error {
+	if sameID(old.AccountID, c.AccountID) {
+		return nil
+	}
+	was := "account_id IS NULL"
+	args := []any{nullID(c.AccountID), int64(c.ID)}
+	if old.AccountID != nil {
+		was = "account_id = ?"
+		args = append(args, int64(*old.AccountID))
+	}
+	if _, err := db.ExecQ(ctx, tx, "UPDATE interactions SET account_id = ? WHERE contact_id = ? AND "+was, args...); err != nil {
+		return fmt.Errorf("move interactions with their contact: %w", err)
 	}
 	return nil
 }
@@ -118,7 +151,7 @@ func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle
 	if c.AccountID == nil {
 		return nil
 	}
-	return enqueueLeads(ctx, db, tx, cause, accountBasedLeadsOf, int64(*c.AccountID))
+	return enqueueAccountBased(ctx, db, tx, cause, "l.account_id = ?", int64(*c.AccountID))
 }
 
 // accountDeleteEnqueues rescores the leads that lose the account.
@@ -370,28 +403,88 @@ func (s *Store) rescoreStep(ctx context.Context, models []*scoring.Model, max in
 			continue
 		}
 		s.leases.Store(cm.Def.ID, lease)
-		return s.rescoreBatch(ctx, cm, cursor, max, now)
+		return s.rescorePipeline(ctx, cm, cursor, max)
 	}
 	return 0, nil
 }
 
-// rescoreBatch scores the leads after cursor under one model and records the
-// job's progress in the same transaction.
-func (s *Store) rescoreBatch(ctx context.Context, cm *scoring.Model, cursor int64, max int, now time.Time) (int, error) {
+// rescoreBatches is how many batches one rescore step works through: the
+// step holds the job's lease, and the worker's other loop keeps the queue
+// moving meanwhile.
+const rescoreBatches = 8
+
+// rescorePipeline scores up to rescoreBatches batches of leads after cursor
+// under one model. The next batch is read and scored (on the reader pool)
+// while the previous one is written (on the writer), so the two cores share
+// the work. It returns how many leads it looked at.
+func (s *Store) rescorePipeline(ctx context.Context, cm *scoring.Model, cursor int64, max int) (int, error) {
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	ready := make(chan *rescorePlan, 1)
+	go func() {
+		defer close(ready)
+		from := cursor
+		for range rescoreBatches {
+			rp := s.prepareRescore(rctx, cm, from, max)
+			select {
+			case ready <- rp:
+			case <-rctx.Done():
+				return
+			}
+			if rp.err != nil || rp.done {
+				return
+			}
+			from = rp.last
+		}
+	}()
+	total := 0
+	for rp := range ready {
+		if rp.err != nil {
+			return total, rp.err
+		}
+		n, err := s.commitRescore(ctx, cm, rp)
+		total += n
+		if err != nil || n == 0 || rp.done {
+			return total, err // n == 0: another loop did this batch
+		}
+	}
+	return total, nil
+}
+
+// rescorePlan is one batch of a rescore job, read and scored.
+type rescorePlan struct {
+	cursor, last int64 // the job's cursor before and after the batch
+	found        int   // leads looked at
+	done         bool  // the batch reached the last lead
+	p            *plan
+	err          error
+}
+
+// prepareRescore reads and scores the leads after cursor under one model,
+// writing nothing.
+func (s *Store) prepareRescore(ctx context.Context, cm *scoring.Model, cursor int64, max int) *rescorePlan {
 	type leadRow struct {
 		id                     int64
 		hasContact, hasAccount bool
 	}
+	now := s.Clock.Now()
+	rp := &rescorePlan{cursor: cursor, last: cursor}
 	rows, err := s.QueryQ(ctx, s.R, "SELECT id, contact_id IS NOT NULL, account_id IS NOT NULL FROM leads WHERE id > ? ORDER BY id LIMIT ?", cursor, max)
 	if err != nil {
-		return 0, fmt.Errorf("rescore: %w", err)
+		rp.err = fmt.Errorf("rescore: %w", err)
+		return rp
 	}
 	found, err := scanAll(rows, func(r scanner) (leadRow, error) {
 		var l leadRow
 		return l, r.Scan(&l.id, &l.hasContact, &l.hasAccount)
 	})
 	if err != nil {
-		return 0, err
+		rp.err = err
+		return rp
+	}
+	rp.found, rp.done = len(found), len(found) < max
+	if len(found) > 0 {
+		rp.last = found[len(found)-1].id
 	}
 	// A model without applies_to holds for every lead: the leads its target
 	// cannot score are only counted, not read.
@@ -412,30 +505,35 @@ func (s *Store) rescoreBatch(ctx context.Context, cm *scoring.Model, cursor int6
 	models := []*scoring.Model{cm}
 	b, err := s.loadBatch(ctx, s.R, ids, models, now, true)
 	if err != nil {
-		return 0, err
+		rp.err = err
+		return rp
 	}
 	cause := fmt.Sprintf("model %s v%d published", def.Key, def.Version)
-	p := newPlan(now)
-	p.unscorable = skipped
+	rp.p = newPlan(now)
+	rp.p.unscorable = skipped
 	for _, l := range b.leads {
-		p.scoreLead(b, l, models, cause)
+		rp.p.scoreLead(b, l, models, cause)
 	}
+	return rp
+}
+
+// commitRescore writes a prepared batch and the job's progress in one
+// transaction; it returns 0 when another loop already did the batch.
+func (s *Store) commitRescore(ctx context.Context, cm *scoring.Model, rp *rescorePlan) (int, error) {
+	def, p := cm.Def, rp.p
 	stale := false
-	err = s.InTx(ctx, func(tx *sql.Tx) error {
-		done := len(found) < max
-		last := cursor
-		if len(found) > 0 {
-			last = found[len(found)-1].id
-		}
+	lease := micros(s.Clock.Now().Add(claimLease))
+	err := s.InTx(ctx, func(tx *sql.Tx) error {
 		state, finished := leadcycle.RescoreRunning, any(nil)
-		if done {
-			state, finished = leadcycle.RescoreDone, micros(now)
+		if rp.done {
+			state, finished = leadcycle.RescoreDone, micros(p.now)
 		}
 		// The progress moves only from the cursor this batch started at: a
-		// second loop that read the same cursor writes nothing.
+		// second loop that read the same cursor writes nothing. Each batch
+		// renews the job's lease.
 		res, err := s.ExecQ(ctx, tx, `UPDATE scoring_models SET rescore_cursor = ?, rescore_done = rescore_done + ?, rescore_scored = rescore_scored + ?,
-			rescore_unscorable = rescore_unscorable + ?, rescore_state = ?, rescore_finished_at = ? WHERE id = ? AND status = ? AND rescore_cursor = ?`,
-			last, len(found), p.scored, p.unscorable, state, finished, int64(def.ID), leadcycle.ModelLive, cursor)
+			rescore_unscorable = rescore_unscorable + ?, rescore_state = ?, rescore_finished_at = ?, rescore_lease = ? WHERE id = ? AND status = ? AND rescore_cursor = ?`,
+			rp.last, rp.found, p.scored, p.unscorable, state, finished, lease, int64(def.ID), leadcycle.ModelLive, rp.cursor)
 		if err != nil {
 			return fmt.Errorf("rescore progress: %w", err)
 		}
@@ -449,8 +547,8 @@ func (s *Store) rescoreBatch(ctx context.Context, cm *scoring.Model, cursor int6
 		if err := p.scheduleAll(ctx, s.DB, tx); err != nil {
 			return err
 		}
-		if done && def.PreviousVersionID != nil {
-			return clearModelScores(ctx, s.DB, tx, *def.PreviousVersionID, fmt.Sprintf("replaced by model %s v%d", def.Key, def.Version), now)
+		if rp.done && def.PreviousVersionID != nil {
+			return clearModelScores(ctx, s.DB, tx, *def.PreviousVersionID, fmt.Sprintf("replaced by model %s v%d", def.Key, def.Version), p.now)
 		}
 		return nil
 	})
@@ -460,7 +558,8 @@ func (s *Store) rescoreBatch(ctx context.Context, cm *scoring.Model, cursor int6
 	if err != nil {
 		return 0, err
 	}
-	return len(found), nil
+	s.leases.Store(def.ID, lease)
+	return rp.found, nil
 }
 
 // errStale rolls back a rescore batch that another loop already did.
@@ -874,7 +973,9 @@ func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []
 		func(o leadcycle.ID, i leadcycle.Interaction) { b.byContact[o] = append(b.byContact[o], i) }); err != nil {
 		return nil, err
 	}
-	if err := s.loadInteractions(ctx, q, interactionNeeds(accountModels, now), "c.account_id", "contacts c JOIN interactions i ON i.contact_id = c.id", accountTargets,
+	// Interactions carry their contact's account (kept in step when the
+	// contact moves), so an account's history is one index range per type.
+	if err := s.loadInteractions(ctx, q, interactionNeeds(accountModels, now), "i.account_id", "interactions i", accountTargets,
 		func(o leadcycle.ID, i leadcycle.Interaction) { b.byAccount[o] = append(b.byAccount[o], i) }); err != nil {
 		return nil, err
 	}

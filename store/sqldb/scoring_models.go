@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -484,7 +485,7 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 		if len(accountIDs) == 0 {
 			return nil
 		}
-		return enqueueLeads(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.account_id")+" AND l.contact_id IS NULL", s.Dialect.IDsArg(uniqueIDs(accountIDs)))
+		return enqueueAccountBased(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.account_id"), s.Dialect.IDsArg(uniqueIDs(accountIDs)))
 	})
 }
 
@@ -546,6 +547,9 @@ func rulesJSON(rules []leadcycle.RuleContribution) string {
 // compactJSON renders a stored explanation the way rulesJSON does, so that
 // PostgreSQL's reformatted JSONB compares equal.
 func compactJSON(b []byte) string {
+	if len(b) > 0 && b[0] == '[' && (len(b) < 3 || b[1] != ' ') && !bytes.Contains(b, []byte(": ")) && !bytes.Contains(b, []byte(", ")) {
+		return string(b) // written by rulesJSON and stored as is (SQLite)
+	}
 	var rules []leadcycle.RuleContribution
 	if err := json.Unmarshal(b, &rules); err != nil {
 		return string(b)

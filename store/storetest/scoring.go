@@ -263,6 +263,19 @@ var scoringTests = []test{
 		MustUpdate(t, e.ctx, e.s.Contacts(), f.bo.ID, func(c *leadcycle.Contact) error { c.AccountID = &f.acme.ID; return nil })
 		MustDrainScoring(t, e.ctx, e.s)
 		wantScore(t, e.ctx, e.s, f.acmeLead.ID, m.ID, 16, "")
+		// Cy leaves Acme: his two opens go with him.
+		MustUpdate(t, e.ctx, e.s.Contacts(), f.cy.ID, func(c *leadcycle.Contact) error { c.AccountID = nil; return nil })
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.acmeLead.ID, m.ID, 10, "")
+		// An interaction given another account explicitly stays with it.
+		other := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Other"})
+		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: f.bo.ID, AccountID: &other.ID})
+		MustUpdate(t, e.ctx, e.s.Contacts(), f.bo.ID, func(c *leadcycle.Contact) error { c.AccountID = nil; return nil })
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.acmeLead.ID, m.ID, 7, "")
+		if n := len(MustList(t, e.ctx, e.s.Interactions(), leadcycle.ListQuery{Sort: "occurred_at", Filters: []leadcycle.Filter{{Columns: []string{"account_id"}, Op: leadcycle.OpEq, Value: int64(other.ID)}}})); n != 1 {
+			t.Errorf("interactions of the other account after Bo left Acme: %d, want 1", n)
+		}
 	}},
 	{"versions_and_stop", func(t *testing.T, e *env) {
 		f := newScoringFixture(t, e)
