@@ -403,3 +403,19 @@ func TestEventLog(t *testing.T) {
 		t.Errorf("after %s: %d events, want 2", after, len(rest))
 	}
 }
+
+// TestLeadCreatedSalesReady: a lead entered already sales ready (by a sales
+// manager) goes straight to Sales acceptance and gets its acceptance task.
+func TestLeadCreatedSalesReady(t *testing.T) {
+	ts := newTestServer(t)
+	contact := ts.mustCreate(t, "contacts", map[string]any{"email": "walkin@example.gal"})
+	problem(t, ts.do(t, "POST", "/api/v1/leads", leadcycle.RoleSales, map[string]any{"topic": "Walk-in", "contact_id": contact, "sales_ready": true}), 403, "")
+	l := ok(t, ts.do(t, "POST", "/api/v1/leads", leadcycle.RoleSalesManager, map[string]any{"topic": "Walk-in", "contact_id": contact, "sales_ready": true}), 201)
+	if l["stage"] != leadcycle.StageSalesAcceptance {
+		t.Fatalf("a lead created sales ready is in %v", l["stage"])
+	}
+	ts.web.HandleEvents(context.Background())
+	if tasks := items(t, ts.do(t, "GET", "/api/v1/tasks?queue=sales&lead_id="+l["id"].(string), leadcycle.RoleSalesManager, nil)); len(tasks) != 1 {
+		t.Errorf("sales tasks of a lead created sales ready: %v", tasks)
+	}
+}

@@ -251,6 +251,9 @@ func leadWrites(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lead)
 			return err
 		}
 		old = &leadcycle.Lead{Status: leadcycle.LeadOpen, Stage: l.Stage, ProcessID: l.ProcessID}
+		if err := flagsChanged(ctx, db, tx, old, l, actor); err != nil {
+			return err
+		}
 	} else {
 		if err := leadChanges(ctx, db, tx, old, l, actor); err != nil {
 			return err
@@ -287,21 +290,8 @@ func leadChanges(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lead
 	if len(changed) == 0 {
 		return nil
 	}
-	for _, f := range flagTriggers {
-		was, is := f.get(old), f.get(l)
-		if was == is {
-			continue
-		}
-		if err := addTimeline(ctx, db, tx, l, leadcycle.TimelineFlagChanged, flagText(f.flag, was), flagText(f.flag, is), actor, "set by hand"); err != nil {
-			return err
-		}
-		if is && l.Status == leadcycle.LeadOpen {
-			// The flag's event: tasks and webhooks react to it. Sales and
-			// telesales ready fire once per lead, ever (a unique index).
-			if err := writeEvent(ctx, db, tx, leadEvent(f.trigger, l, actor, map[string]any{"reason": f.flag + " set by " + actor})); err != nil {
-				return err
-			}
-		}
+	if err := flagsChanged(ctx, db, tx, old, l, actor); err != nil {
+		return err
 	}
 	if old.Status != l.Status || old.StatusReason != l.StatusReason {
 		if err := statusChanged(ctx, db, tx, old, l, actor); err != nil {
@@ -324,6 +314,27 @@ func leadChanges(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lead
 		}
 	}
 	return writeEvent(ctx, db, tx, leadEvent(leadcycle.EventLeadUpdated, l, actor, map[string]any{"changed": changed}))
+}
+
+// flagsChanged records the flags a write set or cleared, and writes the
+// event of each flag set on an open lead: tasks and webhooks react to it.
+// Sales and telesales ready fire once per lead, ever (a unique index).
+func flagsChanged(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lead, actor string) error {
+	for _, f := range flagTriggers {
+		was, is := f.get(old), f.get(l)
+		if was == is {
+			continue
+		}
+		if err := addTimeline(ctx, db, tx, l, leadcycle.TimelineFlagChanged, flagText(f.flag, was), flagText(f.flag, is), actor, "set by hand"); err != nil {
+			return err
+		}
+		if is && l.Status == leadcycle.LeadOpen {
+			if err := writeEvent(ctx, db, tx, leadEvent(f.trigger, l, actor, map[string]any{"reason": f.flag + " set by " + actor})); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // statusChanged records a change of status: closing a lead closes its

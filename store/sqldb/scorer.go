@@ -731,17 +731,21 @@ func (p *plan) write(ctx context.Context, db *DB, tx *sql.Tx) error {
 	if err := execRows(ctx, db, tx, "INSERT INTO score_ledger (lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at) VALUES ", "", ledger); err != nil {
 		return fmt.Errorf("write score ledger: %w", err)
 	}
+	// First scores are events the business process reacts to (Inquiry →
+	// Automated marketing qualification), written in multi-row statements:
+	// publishing a first model gives every lead one.
+	var firsts [][]any
 	for _, f := range p.firsts {
 		if !applied[scoreKey{f.lead.ID, f.model.ID}] {
 			continue
 		}
 		payload := map[string]any{"model_id": f.model.ID, "model_key": f.model.Key, "model_version": f.model.Version, "score": f.score, "grade": f.grade,
 			"reason": fmt.Sprintf("first score %d under model %s v%d", f.score, f.model.Key, f.model.Version)}
-		ev := leadcycle.Occurrence{Type: leadcycle.EventLeadScored, LeadID: leadcycle.IDPtr(f.lead.ID), ContactID: f.lead.ContactID, Payload: payload,
-			Actor: fmt.Sprintf("scoring model %s v%d", f.model.Key, f.model.Version), At: p.now}
-		if err := writeEvent(ctx, db, tx, ev); err != nil {
-			return err
-		}
+		firsts = append(firsts, []any{leadcycle.EventLeadScored, int64(f.lead.ID), nullID(f.lead.ContactID), jsonText(payload),
+			fmt.Sprintf("scoring model %s v%d", f.model.Key, f.model.Version), micros(p.now), true, true})
+	}
+	if err := execRows(ctx, db, tx, "INSERT INTO outbox (type, lead_id, contact_id, payload, actor, at, workflow_pending, webhooks_pending) VALUES ", "", firsts); err != nil {
+		return fmt.Errorf("write first-score events: %w", err)
 	}
 	for _, m := range p.marks {
 		if err := m.write(ctx, db, tx, p.now); err != nil {
