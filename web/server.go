@@ -135,6 +135,7 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 	}
 	s.registry.MustRegister(s.metrics.requests, s.metrics.latency)
 	registerScoringMetrics(s.registry, s.store)
+	registerOutboxMetrics(s.registry, s.store)
 	s.openAPIDoc = sync.OnceValue(buildOpenAPI)
 	s.registerRoutes()
 	s.handler = s.observe(s.mux)
@@ -331,4 +332,37 @@ func registerScoringMetrics(reg *prometheus.Registry, st leadcycle.Store) {
 			return q.pick(p50, p99, worst).Seconds()
 		}))
 	}
+}
+
+// outboxBacklog is implemented by stores that count the work waiting in the
+// event outbox.
+type outboxBacklog interface {
+	OutboxBacklog(ctx context.Context) (workflow, webhooks, failed int64, err error)
+}
+
+// registerOutboxMetrics exports the outbox's backlog, read at each scrape.
+func registerOutboxMetrics(reg *prometheus.Registry, st leadcycle.Store) {
+	ob, ok := st.(outboxBacklog)
+	if !ok {
+		return
+	}
+	read := func(pick func(w, h, f int64) int64) func() float64 {
+		return func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			w, h, f, err := ob.OutboxBacklog(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(pick(w, h, f))
+		}
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "leadcycle_outbox_workflow_pending", Help: "Events the business process and task queues have not handled yet."},
+			read(func(w, _, _ int64) int64 { return w })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "leadcycle_outbox_webhooks_pending", Help: "Events not yet turned into webhook deliveries."},
+			read(func(_, h, _ int64) int64 { return h })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "leadcycle_webhook_deliveries_failed", Help: "Webhook deliveries that failed every attempt (retry them by hand)."},
+			read(func(_, _, f int64) int64 { return f })),
+	)
 }

@@ -414,7 +414,16 @@ func TestLeadCreatedSalesReady(t *testing.T) {
 	if l["stage"] != leadcycle.StageSalesAcceptance {
 		t.Fatalf("a lead created sales ready is in %v", l["stage"])
 	}
+	metric := func(line string) bool {
+		return strings.Contains(string(ts.do(t, "GET", "/metrics", "", nil).body), "\n"+line+"\n")
+	}
+	if !metric("leadcycle_outbox_workflow_pending 1") || !metric("leadcycle_webhook_deliveries_failed 0") {
+		t.Errorf("outbox backlog missing from /metrics")
+	}
 	ts.web.HandleEvents(context.Background())
+	if !metric("leadcycle_outbox_workflow_pending 0") {
+		t.Errorf("the handled event is still counted as pending")
+	}
 	if tasks := items(t, ts.do(t, "GET", "/api/v1/tasks?queue=sales&lead_id="+l["id"].(string), leadcycle.RoleSalesManager, nil)); len(tasks) != 1 {
 		t.Errorf("sales tasks of a lead created sales ready: %v", tasks)
 	}

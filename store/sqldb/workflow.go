@@ -658,3 +658,17 @@ func (x workflowStore) AssignTask(ctx context.Context, taskID leadcycle.ID, assi
 	})
 	return out, err
 }
+
+// OutboxBacklog counts the events still to handle by the workflow and to
+// dispatch to webhooks, and the deliveries that failed for good; /metrics
+// exports them.
+func (s *Store) OutboxBacklog(ctx context.Context) (workflow, webhooks, failed int64, err error) {
+	err = s.R.QueryRowContext(ctx, s.Q(`SELECT
+		(SELECT COUNT(*) FROM outbox WHERE workflow_pending = ?),
+		(SELECT COUNT(*) FROM outbox WHERE webhooks_pending = ?),
+		(SELECT COUNT(*) FROM webhook_deliveries WHERE status = ?)`), true, true, leadcycle.DeliveryFailed).Scan(&workflow, &webhooks, &failed)
+	if err != nil {
+		err = fmt.Errorf("outbox backlog: %w", err)
+	}
+	return workflow, webhooks, failed, err
+}
