@@ -42,6 +42,9 @@ type Occurrence struct {
 	Payload   map[string]any `json:"payload"`
 	Actor     string         `json:"actor"`
 	At        time.Time      `json:"at"`
+	// WorkflowError says why the business process could not react to the
+	// event, which was then set aside; "" when it did.
+	WorkflowError string `json:"workflow_error"`
 }
 
 // Webhook is a subscription: events of the listed types are POSTed to URL,

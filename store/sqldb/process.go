@@ -591,6 +591,13 @@ func init() {
 		return nil
 	})
 	migrationSeeds["0006_process"] = seedDefaultProcess
+	removeValues := fieldTable.beforeDelete
+	fieldTable.beforeDelete = func(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) error {
+		if err := fieldInUse(ctx, db, tx, f); err != nil {
+			return err
+		}
+		return removeValues(ctx, db, tx, f)
+	}
 }
 
 // chainBeforeInsert runs insert hooks in order.
@@ -606,4 +613,45 @@ func chainBeforeInsert[T leadcycle.Record](hooks ...func(ctx context.Context, db
 		}
 		return nil
 	}
+}
+
+// fieldInUse refuses to delete a custom field that a business process or a
+// live or draft scoring model still uses: their expressions and stage
+// fields would stop compiling, and with them lead writes and scoring.
+func fieldInUse(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) error {
+	schemas, err := loadSchemas(ctx, db, tx)
+	if err != nil {
+		return err
+	}
+	without := func(s leadcycle.Schema) leadcycle.Schema {
+		return slices.DeleteFunc(slices.Clone(s), func(d leadcycle.FieldDef) bool { return d.ID == f.ID })
+	}
+	schemas.Contact, schemas.Account, schemas.Lead = without(schemas.Contact), without(schemas.Account), without(schemas.Lead)
+	rows, err := db.QueryQ(ctx, tx, "SELECT id, "+strings.Join(processTable.cols, ", ")+" FROM processes ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("processes: %w", err)
+	}
+	procs, err := scanAll(rows, scanRecord(processTable))
+	if err != nil {
+		return err
+	}
+	for i := range procs {
+		if _, err := process.Compile(&procs[i], schemas); err != nil {
+			return leadcycle.Errorf(leadcycle.EConflict, "the %s field %s is used by business process %q (%s); change the process first", f.Entity, f.Name, procs[i].Name, leadcycle.ErrorMessage(err))
+		}
+	}
+	rows, err = db.QueryQ(ctx, tx, "SELECT id, "+strings.Join(scoringModelTable.cols, ", ")+" FROM scoring_models WHERE status <> ? ORDER BY id", leadcycle.ModelStopped)
+	if err != nil {
+		return fmt.Errorf("scoring models: %w", err)
+	}
+	models, err := scanAll(rows, scanRecord(scoringModelTable))
+	if err != nil {
+		return err
+	}
+	for i := range models {
+		if _, err := scoring.Compile(&models[i], schemas); err != nil {
+			return leadcycle.Errorf(leadcycle.EConflict, "the %s field %s is used by scoring model %s v%d (%s); change or stop the model first", f.Entity, f.Name, models[i].Key, models[i].Version, leadcycle.ErrorMessage(err))
+		}
+	}
+	return nil
 }

@@ -348,11 +348,11 @@ func (x workflowStore) Timeline(ctx context.Context, leadID leadcycle.ID, q lead
 		}, func(e leadcycle.TimelineEntry) leadcycle.ID { return e.ID })
 }
 
-const eventCols = "id, type, lead_id, contact_id, payload, actor, at"
+const eventCols = "id, type, lead_id, contact_id, payload, actor, at, workflow_error"
 
 func scanEvent(r scanner) (leadcycle.Occurrence, error) {
 	var e leadcycle.Occurrence
-	err := r.Scan(idCol{&e.ID}, &e.Type, nullIDCol{&e.LeadID}, nullIDCol{&e.ContactID}, jsonCol{&e.Payload}, &e.Actor, timeCol{&e.At})
+	err := r.Scan(idCol{&e.ID}, &e.Type, nullIDCol{&e.LeadID}, nullIDCol{&e.ContactID}, jsonCol{&e.Payload}, &e.Actor, timeCol{&e.At}, &e.WorkflowError)
 	return e, err
 }
 
@@ -371,13 +371,40 @@ func (x workflowStore) Events(ctx context.Context, afterID leadcycle.ID, limit i
 // HandleEvents implements leadcycle.WorkflowStore. Each batch claims its
 // events with a row lock that other nodes skip, reacts to them and marks
 // them handled in one transaction: a reaction happens once or not at all.
+// An event whose reaction fails is set aside, so that it cannot hold up the
+// events after it: the batch is redone one event at a time, and the event
+// that fails alone is marked handled with its error (it stays in the event
+// log) and the error is returned for the log.
 func (x workflowStore) HandleEvents(ctx context.Context, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	n := 0
-	err := x.s.InTxRetry(ctx, func(tx *sql.Tx) error {
-		n = 0
+	n, _, err := x.handleBatch(ctx, limit)
+	if err == nil || ctx.Err() != nil {
+		return n, err
+	}
+	n = 0
+	for range limit {
+		done, failed, err := x.handleBatch(ctx, 1)
+		n += done
+		if failed != 0 {
+			if serr := x.setAside(ctx, failed, err); serr != nil {
+				return n, errors.Join(err, serr)
+			}
+			return n, err
+		}
+		if err != nil || done == 0 {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// handleBatch handles up to limit pending events in one transaction. When a
+// reaction fails it returns that event's id with the error.
+func (x workflowStore) handleBatch(ctx context.Context, limit int) (n int, failed leadcycle.ID, err error) {
+	err = x.s.InTxRetry(ctx, func(tx *sql.Tx) error {
+		n, failed = 0, 0
 		rows, err := x.s.QueryQ(ctx, tx, "SELECT "+eventCols+" FROM outbox WHERE workflow_pending = ? ORDER BY id LIMIT ?"+x.s.Dialect.SkipLocked, true, limit)
 		if err != nil {
 			return fmt.Errorf("pending events: %w", err)
@@ -397,6 +424,7 @@ func (x workflowStore) HandleEvents(ctx context.Context, limit int) (int, error)
 				continue
 			}
 			if err := x.react(ctx, tx, ev); err != nil {
+				failed = ev.ID
 				return fmt.Errorf("event %s (%s): %w", ev.ID, ev.Type, err)
 			}
 			ids = append(ids, int64(ev.ID))
@@ -410,7 +438,20 @@ func (x workflowStore) HandleEvents(ctx context.Context, limit int) (int, error)
 		n = len(ids)
 		return nil
 	})
-	return n, err
+	return n, failed, err
+}
+
+// setAside marks an event whose reaction failed as handled, keeping why.
+func (x workflowStore) setAside(ctx context.Context, id leadcycle.ID, cause error) error {
+	msg := cause.Error()
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	_, err := x.s.W.ExecContext(ctx, x.s.Q("UPDATE outbox SET workflow_pending = ?, workflow_error = ? WHERE id = ?"), false, msg, int64(id))
+	if err != nil {
+		return fmt.Errorf("set event %s aside: %w", id, err)
+	}
+	return nil
 }
 
 // mustWait reports whether an event must wait for an earlier event of its

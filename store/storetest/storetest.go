@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"scoring", scoringTests},
 		{"workflow", workflowTests},
 		{"webhooks", webhookStoreTests},
+		{"fields_in_use", fieldInUseTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
