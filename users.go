@@ -144,6 +144,11 @@ type WorkflowStore interface {
 	// AssignTask gives a task to a user, or to the next member of its queue
 	// when assignee is nil.
 	AssignTask(ctx context.Context, taskID ID, assignee *ID) (*Task, error)
+	// PurgeEvents deletes the outbox events older than before that every
+	// consumer is done with (sales and telesales ready stay: they fire once
+	// per lead, ever), and the finished webhook deliveries older than
+	// before; it returns how many events it deleted.
+	PurgeEvents(ctx context.Context, before time.Time) (int64, error)
 	// Queues lists the task queues; UpdateQueue changes one's settings.
 	Queues(ctx context.Context) ([]Queue, error)
 	UpdateQueue(ctx context.Context, key string, fn func(*Queue) error) (*Queue, error)

@@ -44,6 +44,9 @@ type Options struct {
 	// Sealer seals webhook secrets at rest; from LEADCYCLE_SECRET_KEY when
 	// nil.
 	Sealer *seal.Sealer
+	// EventRetention is how long handled outbox events and finished
+	// webhook deliveries are kept; 0 keeps them forever.
+	EventRetention time.Duration
 }
 
 // Server is the HTTP handler of leadcycle.
@@ -66,6 +69,7 @@ type Server struct {
 	// sealer seals their secrets.
 	webhookGuard webhook.Guard
 	sealer       *seal.Sealer
+	retention    time.Duration
 
 	// routes lists every registered route, for the OpenAPI test.
 	routes []Route
@@ -111,6 +115,7 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 	}
 	s.public = newIPLimiter(opts.PublicRate, max(1, opts.PublicBurst))
 	s.webhookGuard = webhook.Guard{AllowPrivate: opts.WebhookAllowPrivate, AllowHosts: opts.WebhookAllowHosts}
+	s.retention = opts.EventRetention
 	sealer := opts.Sealer
 	if sealer == nil {
 		var err error

@@ -353,7 +353,12 @@ func (s *Server) handleEventsOnce(ctx context.Context) int {
 // runWorkflow reacts to pending events until ctx ends: at once while there
 // are more, else every interval.
 func (s *Server) runWorkflow(ctx context.Context, interval time.Duration) {
+	var purged time.Time
 	for ctx.Err() == nil {
+		if s.retention > 0 && time.Since(purged) > time.Hour {
+			purged = time.Now()
+			s.purgeEvents(ctx)
+		}
 		if s.handleEventsOnce(ctx) > 0 {
 			continue
 		}
@@ -367,3 +372,15 @@ func (s *Server) runWorkflow(ctx context.Context, interval time.Duration) {
 // HandleEvents makes one pass of the workflow over pending events (tests
 // and the CLI use it).
 func (s *Server) HandleEvents(ctx context.Context) int { return s.handleEventsOnce(ctx) }
+
+// purgeEvents deletes the outbox events and webhook deliveries older than
+// the retention period.
+func (s *Server) purgeEvents(ctx context.Context) {
+	n, err := s.store.Workflow().PurgeEvents(ctx, s.clock.Now().Add(-s.retention))
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Error("purge events", "error", err.Error())
+	case n > 0:
+		s.log.Info("purged events", "events", n, "older_than", s.retention.String())
+	}
+}

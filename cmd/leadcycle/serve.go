@@ -33,6 +33,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	freeMail := fs.String("free-mail-domains", "", "comma-separated extra free mail domains, never linked to accounts by domain")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGINT/SIGTERM")
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks call private and loopback addresses (refused by default)")
+	retention := fs.Duration("event-retention", 30*24*time.Hour, "how long handled events and finished webhook deliveries are kept (0 keeps them)")
 	hookHosts := fs.String("webhook-allow-hosts", "", "comma-separated hosts (or host:port) webhooks may call even when they resolve to private or loopback addresses")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -73,7 +74,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		store.SetFreeMailDomains(append(slices.Clone(sqldb.DefaultFreeMailDomains), strings.Split(*freeMail, ",")...))
 	}
 	handler := web.NewServer(store, web.Options{Logger: log, Registry: reg, Version: versionString(), MaxBodyBytes: *maxBody, SpoolDir: *spool,
-		WebhookAllowPrivate: *hookPrivate, WebhookAllowHosts: splitList(*hookHosts)})
+		WebhookAllowPrivate: *hookPrivate, WebhookAllowHosts: splitList(*hookHosts), EventRetention: *retention})
 	workers, stopWorkers := context.WithCancel(context.Background())
 	workersDone := make(chan struct{})
 	go func() { handler.RunWorkers(workers); close(workersDone) }()

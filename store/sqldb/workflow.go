@@ -713,3 +713,24 @@ func (s *Store) OutboxBacklog(ctx context.Context) (workflow, webhooks, failed i
 	}
 	return workflow, webhooks, failed, err
 }
+
+// PurgeEvents implements leadcycle.WorkflowStore.
+func (x workflowStore) PurgeEvents(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := x.s.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := x.s.ExecQ(ctx, tx, "DELETE FROM webhook_deliveries WHERE status <> ? AND created_at < ?", leadcycle.DeliveryPending, micros(before)); err != nil {
+			return fmt.Errorf("purge deliveries: %w", err)
+		}
+		// Sales and telesales ready stay: they are what makes those marks
+		// fire once per lead, ever.
+		res, err := x.s.ExecQ(ctx, tx, `DELETE FROM outbox WHERE at < ? AND workflow_pending = ? AND webhooks_pending = ? AND type NOT IN (?, ?)
+			AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = outbox.id)`,
+			micros(before), false, false, leadcycle.EventLeadSalesReady, leadcycle.EventLeadTelesalesReady)
+		if err != nil {
+			return fmt.Errorf("purge events: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"workflow", workflowTests},
 		{"webhooks", webhookStoreTests},
 		{"fields_in_use", fieldInUseTests},
+		{"purge", purgeTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
