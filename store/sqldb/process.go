@@ -151,7 +151,7 @@ func (db *DB) compiledProcess(ctx context.Context, q querier, id leadcycle.ID) (
 	if ok && c.Def.UpdatedAt.Equal(stamp) {
 		return c, nil
 	}
-	p, err := getRow(ctx, db, q, processTable, id)
+	p, err := getRow(ctx, db, q, processTable, id, false)
 	if err != nil {
 		return nil, err
 	}
@@ -169,19 +169,6 @@ func (db *DB) compiledProcess(ctx context.Context, q querier, id leadcycle.ID) (
 	db.procs.byID[id] = c
 	db.procs.mu.Unlock()
 	return c, nil
-}
-
-// getRow reads one record of a table, or an ENotFound error.
-func getRow[T leadcycle.Record](ctx context.Context, db *DB, q querier, t *table[T], id leadcycle.ID) (*T, error) {
-	v := new(T)
-	err := db.QueryRowQ(ctx, q, "SELECT id, "+strings.Join(t.cols, ", ")+" FROM "+t.name+" WHERE id = ?", int64(id)).Scan(t.dests(v)...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, leadcycle.Errorf(leadcycle.ENotFound, "%s %s not found", strings.TrimSuffix(t.collection, "s"), id)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get %s %d: %w", t.name, id, err)
-	}
-	return v, nil
 }
 
 // defaultProcessID returns the id of the default process.
@@ -262,14 +249,18 @@ func leadWrites(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lead)
 	if l.Status != leadcycle.LeadOpen {
 		return nil
 	}
+	lp, err := openLeadProcess(ctx, db, tx, l)
+	if err != nil {
+		return err
+	}
 	for _, f := range flagTriggers {
 		if !f.get(old) && f.get(l) {
-			if err := applyTrigger(ctx, db, tx, l, f.trigger, actor, f.flag+" set by hand"); err != nil {
+			if err := lp.trigger(ctx, f.trigger, actor, f.flag+" set by hand"); err != nil {
 				return err
 			}
 		}
 	}
-	return applyConditions(ctx, db, tx, l, actor)
+	return lp.conditions(ctx, actor)
 }
 
 // flagTriggers are the lead flags whose setting triggers a process event.
@@ -420,14 +411,73 @@ func statusReason(ctx context.Context) string {
 	return "status set by update"
 }
 
-// applyTrigger moves the lead as its process says for the trigger.
-// cause, when set, says what fired the trigger.
-func applyTrigger(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead, trigger, actor, cause string) error {
-	c, s, err := processSubject(ctx, db, tx, l)
-	if err != nil || c == nil {
+// leadProcess is a lead's process during one write: compiled once, with
+// what its expressions see (the lead's contact and account) read once and
+// only when a transition may look at them.
+type leadProcess struct {
+	db     *DB
+	tx     *sql.Tx
+	c      *process.Compiled
+	l      *leadcycle.Lead
+	s      process.Subject
+	loaded bool
+}
+
+// openLeadProcess returns the process of the lead; nil when it has none.
+func openLeadProcess(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead) (*leadProcess, error) {
+	if l.ProcessID == nil {
+		return nil, nil
+	}
+	c, err := db.compiledProcess(ctx, tx, *l.ProcessID)
+	if err != nil {
+		return nil, err
+	}
+	return &leadProcess{db: db, tx: tx, c: c, l: l, s: process.Subject{Lead: l}}, nil
+}
+
+// subject reads the lead's contact and account the first time it is asked.
+func (p *leadProcess) subject(ctx context.Context) (process.Subject, error) {
+	if p.loaded {
+		return p.s, nil
+	}
+	var err error
+	if p.l.ContactID != nil {
+		if p.s.Contact, err = getRow(ctx, p.db, p.tx, contactTable, *p.l.ContactID, false); err != nil {
+			return p.s, err
+		}
+	}
+	accountID := p.l.AccountID
+	if accountID == nil && p.s.Contact != nil {
+		accountID = p.s.Contact.AccountID
+	}
+	if accountID != nil {
+		if p.s.Account, err = getRow(ctx, p.db, p.tx, accountTable, *accountID, false); err != nil {
+			return p.s, err
+		}
+	}
+	p.loaded = true
+	return p.s, nil
+}
+
+// mayFire reports whether a transition on the trigger starts from the
+// lead's stage, so that the subject is read only when one may apply.
+func (p *leadProcess) mayFire(trigger string) bool {
+	return slices.ContainsFunc(p.c.Def.Transitions, func(t leadcycle.Transition) bool {
+		return t.On == trigger && (p.l.Stage == "" || slices.Contains(p.c.Def.TransitionSources(t), p.l.Stage))
+	})
+}
+
+// trigger moves the lead as its process says for the trigger; cause, when
+// set, says what fired it.
+func (p *leadProcess) trigger(ctx context.Context, trigger, actor, cause string) error {
+	if p == nil || !p.mayFire(trigger) {
+		return nil
+	}
+	s, err := p.subject(ctx)
+	if err != nil {
 		return err
 	}
-	mv, ok := c.OnTrigger(s, trigger, db.Clock.Now())
+	mv, ok := p.c.OnTrigger(s, trigger, p.db.Clock.Now())
 	if !ok {
 		return nil
 	}
@@ -435,65 +485,29 @@ func applyTrigger(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead, tr
 	if cause != "" {
 		reason += ": " + cause
 	}
-	return moveLead(ctx, db, tx, l, mv.To, actor, reason)
+	return moveLead(ctx, p.db, p.tx, p.l, mv.To, actor, reason)
 }
 
-// applyConditions follows the condition transitions that hold, a few steps
-// at most so that a badly written process cannot spin.
-func applyConditions(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead, actor string) error {
+// conditions follows the condition transitions that hold, a few steps at
+// most so that a badly written process cannot spin.
+func (p *leadProcess) conditions(ctx context.Context, actor string) error {
 	for range 5 {
-		if l.ProcessID == nil {
+		if p == nil || !p.mayFire(leadcycle.TriggerCondition) {
 			return nil
 		}
-		if c, err := db.compiledProcess(ctx, tx, *l.ProcessID); err != nil || !hasConditions(c.Def) {
+		s, err := p.subject(ctx)
+		if err != nil {
 			return err
 		}
-		c, s, err := processSubject(ctx, db, tx, l)
-		if err != nil || c == nil {
-			return err
-		}
-		mv, ok := c.OnChange(s, db.Clock.Now())
-		if !ok || mv.To == l.Stage {
+		mv, ok := p.c.OnChange(s, p.db.Clock.Now())
+		if !ok || mv.To == p.l.Stage {
 			return nil
 		}
-		if err := moveLead(ctx, db, tx, l, mv.To, actor, mv.Reason); err != nil {
+		if err := moveLead(ctx, p.db, p.tx, p.l, mv.To, actor, mv.Reason); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// hasConditions reports whether the process has condition transitions.
-func hasConditions(p *leadcycle.Process) bool {
-	return slices.ContainsFunc(p.Transitions, func(t leadcycle.Transition) bool { return t.On == leadcycle.TriggerCondition })
-}
-
-// processSubject compiles the lead's process and reads what its
-// expressions see; a lead outside any process gets nil.
-func processSubject(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead) (*process.Compiled, process.Subject, error) {
-	s := process.Subject{Lead: l}
-	if l.ProcessID == nil {
-		return nil, s, nil
-	}
-	c, err := db.compiledProcess(ctx, tx, *l.ProcessID)
-	if err != nil {
-		return nil, s, err
-	}
-	if l.ContactID != nil {
-		if s.Contact, err = getRow(ctx, db, tx, contactTable, *l.ContactID); err != nil {
-			return nil, s, err
-		}
-	}
-	accountID := l.AccountID
-	if accountID == nil && s.Contact != nil {
-		accountID = s.Contact.AccountID
-	}
-	if accountID != nil {
-		if s.Account, err = getRow(ctx, db, tx, accountTable, *accountID); err != nil {
-			return nil, s, err
-		}
-	}
-	return c, s, nil
 }
 
 // moveLead sets the lead's stage and records the change.

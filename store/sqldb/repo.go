@@ -102,17 +102,23 @@ func (r *repo[T]) notFound(id leadcycle.ID) error {
 }
 
 func (r *repo[T]) get(ctx context.Context, q querier, id leadcycle.ID, lock bool) (*T, error) {
-	query := r.selectSQL + " WHERE id = ?"
+	return getRow(ctx, r.db, q, r.t, id, lock)
+}
+
+// getRow reads one record of a table (locked for change when lock is set),
+// or an ENotFound error; hooks, which have no repo, read through it too.
+func getRow[T leadcycle.Record](ctx context.Context, db *DB, q querier, t *table[T], id leadcycle.ID, lock bool) (*T, error) {
+	query := "SELECT id, " + strings.Join(t.cols, ", ") + " FROM " + t.name + " WHERE id = ?"
 	if lock {
-		query += r.db.Dialect.ForUpdate
+		query += db.Dialect.ForUpdate
 	}
 	v := new(T)
-	err := r.db.QueryRowQ(ctx, q, query, int64(id)).Scan(r.t.dests(v)...)
+	err := db.QueryRowQ(ctx, q, query, int64(id)).Scan(t.dests(v)...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, r.notFound(id)
+		return nil, leadcycle.Errorf(leadcycle.ENotFound, "%s %s not found", strings.TrimSuffix(t.collection, "s"), id)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("get %s %d: %w", r.t.name, id, err)
+		return nil, fmt.Errorf("get %s %d: %w", t.name, id, err)
 	}
 	return v, nil
 }

@@ -165,7 +165,7 @@ func (x webhookStore) ClaimDeliveries(ctx context.Context, limit int, lease time
 		for _, d := range ds {
 			h, ok := hooks[d.WebhookID]
 			if !ok {
-				if h, err = getRow(ctx, x.s.DB, tx, webhookTable, d.WebhookID); err != nil {
+				if h, err = getRow(ctx, x.s.DB, tx, webhookTable, d.WebhookID, false); err != nil {
 					return err
 				}
 				hooks[d.WebhookID] = h

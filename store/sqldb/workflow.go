@@ -45,14 +45,18 @@ func (x workflowStore) CompleteStage(ctx context.Context, leadID leadcycle.ID) (
 		if err != nil {
 			return err
 		}
-		c, subj, err := processSubject(ctx, x.s.DB, tx, l)
+		lp, err := openLeadProcess(ctx, x.s.DB, tx, l)
 		if err != nil {
 			return err
 		}
-		if c == nil {
+		if lp == nil {
 			return leadcycle.FieldErrorf(leadcycle.EInvalid, "process_id", "lead %s is in no business process", leadID)
 		}
-		mv, err := c.Complete(subj, x.s.Clock.Now())
+		subj, err := lp.subject(ctx)
+		if err != nil {
+			return err
+		}
+		mv, err := lp.c.Complete(subj, x.s.Clock.Now())
 		if err != nil {
 			return err
 		}
@@ -60,7 +64,7 @@ func (x workflowStore) CompleteStage(ctx context.Context, leadID leadcycle.ID) (
 		if err := moveLead(ctx, x.s.DB, tx, l, mv.To, actor, mv.Reason); err != nil {
 			return err
 		}
-		return applyConditions(ctx, x.s.DB, tx, l, actor)
+		return lp.conditions(ctx, actor)
 	})
 	if err != nil {
 		return nil, err
@@ -493,10 +497,14 @@ func (x workflowStore) react(ctx context.Context, tx *sql.Tx, ev leadcycle.Occur
 	}
 	actor := ev.Actor
 	cause, _ := ev.Payload["reason"].(string)
-	if err := applyTrigger(ctx, x.s.DB, tx, l, ev.Type, actor, cause); err != nil {
+	lp, err := openLeadProcess(ctx, x.s.DB, tx, l)
+	if err != nil {
 		return err
 	}
-	if err := applyConditions(ctx, x.s.DB, tx, l, actor); err != nil {
+	if err := lp.trigger(ctx, ev.Type, actor, cause); err != nil {
+		return err
+	}
+	if err := lp.conditions(ctx, actor); err != nil {
 		return err
 	}
 	switch ev.Type {
@@ -673,7 +681,7 @@ func (x workflowStore) AssignTask(ctx context.Context, taskID leadcycle.ID, assi
 				return leadcycle.FieldErrorf(leadcycle.EInvalid, "assignee_id", "the %s queue has no active member to assign to", t.Queue)
 			}
 		} else {
-			u, err := getRow(ctx, x.s.DB, tx, userTable, *assignee)
+			u, err := getRow(ctx, x.s.DB, tx, userTable, *assignee, false)
 			if leadcycle.ErrorCode(err) == leadcycle.ENotFound {
 				return leadcycle.FieldErrorf(leadcycle.EInvalid, "assignee_id", "user %s does not exist", *assignee)
 			}
