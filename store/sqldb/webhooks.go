@@ -161,47 +161,70 @@ func (x webhookStore) ClaimDeliveries(ctx context.Context, limit int, lease time
 		if _, err := x.s.ExecQ(ctx, tx, "UPDATE webhook_deliveries SET claimed_until = ? WHERE "+x.s.Dialect.InIDs("id"), micros(now.Add(lease)), x.s.Dialect.IDsArg(ids)); err != nil {
 			return fmt.Errorf("claim deliveries: %w", err)
 		}
-		hooks := map[leadcycle.ID]*leadcycle.Webhook{}
-		for _, d := range ds {
-			h, ok := hooks[d.WebhookID]
-			if !ok {
-				if h, err = getRow(ctx, x.s.DB, tx, webhookTable, d.WebhookID, false); err != nil {
-					return err
-				}
-				hooks[d.WebhookID] = h
-			}
-			ev, err := scanEvent(x.s.QueryRowQ(ctx, tx, "SELECT "+eventCols+" FROM outbox WHERE id = ?", int64(d.EventID)))
-			if err != nil {
-				return fmt.Errorf("event of delivery %s: %w", d.ID, err)
-			}
-			if err := x.attachLead(ctx, tx, &ev); err != nil {
-				return err
-			}
-			jobs = append(jobs, leadcycle.DeliveryJob{Delivery: d, URL: h.URL, SealedSecret: h.Secret, Event: ev})
-		}
-		return nil
+		jobs, err = x.jobsOf(ctx, tx, ds)
+		return err
 	})
 	return jobs, err
 }
 
-// attachLead adds the lead, as it is now, to the payload of a lead event
-// that does not carry it.
-func (x webhookStore) attachLead(ctx context.Context, q querier, ev *leadcycle.Occurrence) error {
-	if ev.LeadID == nil || ev.Payload["lead"] != nil {
-		return nil
+// jobsOf reads what sending the deliveries needs — their webhooks, their
+// events and, for lead events that do not carry it, the lead as it is now —
+// in one query each.
+func (x webhookStore) jobsOf(ctx context.Context, tx *sql.Tx, ds []leadcycle.WebhookDelivery) ([]leadcycle.DeliveryJob, error) {
+	var hookIDs, eventIDs []int64
+	for _, d := range ds {
+		hookIDs, eventIDs = append(hookIDs, int64(d.WebhookID)), append(eventIDs, int64(d.EventID))
 	}
-	l, err := x.s.leads.get(ctx, q, *ev.LeadID, false)
-	if leadcycle.ErrorCode(err) == leadcycle.ENotFound {
-		return nil
-	}
+	hookList, err := selectByIDs(ctx, x.s, tx, x.s.webhooks, "id", hookIDs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if ev.Payload == nil {
-		ev.Payload = map[string]any{}
+	hooks := map[leadcycle.ID]*leadcycle.Webhook{}
+	for i := range hookList {
+		hooks[hookList[i].ID] = &hookList[i]
 	}
-	ev.Payload["lead"] = l
-	return nil
+	rows, err := x.s.QueryQ(ctx, tx, "SELECT "+eventCols+" FROM outbox WHERE "+x.s.Dialect.InIDs("id"), x.s.Dialect.IDsArg(uniqueIDs(eventIDs)))
+	if err != nil {
+		return nil, fmt.Errorf("events of deliveries: %w", err)
+	}
+	evList, err := scanAll(rows, scanEvent)
+	if err != nil {
+		return nil, err
+	}
+	events := map[leadcycle.ID]*leadcycle.Occurrence{}
+	var leadIDs []int64
+	for i := range evList {
+		ev := &evList[i]
+		events[ev.ID] = ev
+		if ev.LeadID != nil && ev.Payload["lead"] == nil {
+			leadIDs = append(leadIDs, int64(*ev.LeadID))
+		}
+	}
+	leads, err := selectByIDs(ctx, x.s, tx, x.s.leads, "id", leadIDs)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[leadcycle.ID]*leadcycle.Lead{}
+	for i := range leads {
+		byID[leads[i].ID] = &leads[i]
+	}
+	jobs := make([]leadcycle.DeliveryJob, 0, len(ds))
+	for _, d := range ds {
+		h, ev := hooks[d.WebhookID], events[d.EventID]
+		if h == nil || ev == nil {
+			return nil, fmt.Errorf("delivery %s: its webhook or event is gone", d.ID)
+		}
+		if ev.LeadID != nil && ev.Payload["lead"] == nil {
+			if l := byID[*ev.LeadID]; l != nil { // a deleted lead is not attached
+				if ev.Payload == nil {
+					ev.Payload = map[string]any{}
+				}
+				ev.Payload["lead"] = l
+			}
+		}
+		jobs = append(jobs, leadcycle.DeliveryJob{Delivery: d, URL: h.URL, SealedSecret: h.Secret, Event: *ev})
+	}
+	return jobs, nil
 }
 
 // RecordAttempt implements leadcycle.WebhookStore.

@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"webhooks", webhookStoreTests},
 		{"fields_in_use", fieldInUseTests},
 		{"purge", purgeTests},
+		{"delivery_jobs", deliveryJobTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
