@@ -345,29 +345,42 @@ type outboxBacklog interface {
 	OutboxBacklog(ctx context.Context) (workflow, webhooks, failed int64, err error)
 }
 
-// registerOutboxMetrics exports the outbox's backlog, read at each scrape.
+// registerOutboxMetrics exports the outbox's backlog, read once per scrape.
 func registerOutboxMetrics(reg *prometheus.Registry, st leadcycle.Store) {
 	ob, ok := st.(outboxBacklog)
 	if !ok {
 		return
 	}
-	read := func(pick func(w, h, f int64) int64) func() float64 {
-		return func() float64 {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			w, h, f, err := ob.OutboxBacklog(ctx)
-			if err != nil {
-				return -1
-			}
-			return float64(pick(w, h, f))
-		}
+	reg.MustRegister(outboxCollector{ob: ob,
+		workflow: prometheus.NewDesc("leadcycle_outbox_workflow_pending", "Events the business process and task queues have not handled yet.", nil, nil),
+		webhooks: prometheus.NewDesc("leadcycle_outbox_webhooks_pending", "Events not yet turned into webhook deliveries.", nil, nil),
+		failed:   prometheus.NewDesc("leadcycle_webhook_deliveries_failed", "Webhook deliveries that failed every attempt (retry them by hand).", nil, nil),
+	})
+}
+
+// outboxCollector reads the three backlog counts in one query per scrape.
+type outboxCollector struct {
+	ob                         outboxBacklog
+	workflow, webhooks, failed *prometheus.Desc
+}
+
+// Describe implements prometheus.Collector.
+func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.workflow
+	ch <- c.webhooks
+	ch <- c.failed
+}
+
+// Collect implements prometheus.Collector; the counts are -1 when the
+// database does not answer.
+func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	w, h, f, err := c.ob.OutboxBacklog(ctx)
+	if err != nil {
+		w, h, f = -1, -1, -1
 	}
-	reg.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "leadcycle_outbox_workflow_pending", Help: "Events the business process and task queues have not handled yet."},
-			read(func(w, _, _ int64) int64 { return w })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "leadcycle_outbox_webhooks_pending", Help: "Events not yet turned into webhook deliveries."},
-			read(func(_, h, _ int64) int64 { return h })),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "leadcycle_webhook_deliveries_failed", Help: "Webhook deliveries that failed every attempt (retry them by hand)."},
-			read(func(_, _, f int64) int64 { return f })),
-	)
+	ch <- prometheus.MustNewConstMetric(c.workflow, prometheus.GaugeValue, float64(w))
+	ch <- prometheus.MustNewConstMetric(c.webhooks, prometheus.GaugeValue, float64(h))
+	ch <- prometheus.MustNewConstMetric(c.failed, prometheus.GaugeValue, float64(f))
 }
