@@ -55,6 +55,9 @@ type Dialect struct {
 	// SkipLocked is appended to a locking SELECT whose rows another
 	// transaction may take instead.
 	SkipLocked string
+	// JSONVerbatim is true when JSON columns give back the text written
+	// (SQLite's TEXT); PostgreSQL's JSONB gives it back reformatted.
+	JSONVerbatim bool
 	// IndexedBy returns the clause that makes a query read a table through
 	// the named index, for plans the database cannot find alone; "" where
 	// none is needed.

@@ -1147,7 +1147,10 @@ func (s *Store) loadStoredScores(ctx context.Context, q querier, b *batch, ids [
 		if err := rows.Scan(idCol{&k.lead}, idCol{&k.model}, &v.score, &v.grade, &rules); err != nil {
 			return fmt.Errorf("load scores: %w", err)
 		}
-		v.rules = compactJSON(rules)
+		v.rules = string(rules) // as rulesJSON wrote it
+		if !s.Dialect.JSONVerbatim {
+			v.rules = compactJSON(rules)
+		}
 		b.scores[k] = v
 		if b.scored == nil {
 			b.scored = map[leadcycle.ID]bool{}

@@ -1,7 +1,6 @@
 package sqldb
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -547,9 +546,6 @@ func rulesJSON(rules []leadcycle.RuleContribution) string {
 // compactJSON renders a stored explanation the way rulesJSON does, so that
 // PostgreSQL's reformatted JSONB compares equal.
 func compactJSON(b []byte) string {
-	if len(b) > 0 && b[0] == '[' && (len(b) < 3 || b[1] != ' ') && !bytes.Contains(b, []byte(": ")) && !bytes.Contains(b, []byte(", ")) {
-		return string(b) // written by rulesJSON and stored as is (SQLite)
-	}
 	var rules []leadcycle.RuleContribution
 	if err := json.Unmarshal(b, &rules); err != nil {
 		return string(b)

@@ -41,6 +41,7 @@ var Dialect = sqldb.Dialect{
 	IDsArg:        idsJSON,
 	SingleNode:    true,
 	IndexedBy:     func(index string) string { return " INDEXED BY " + index },
+	JSONVerbatim:  true,
 }
 
 // idsJSON renders ids as a JSON array for json_each.
