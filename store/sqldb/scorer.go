@@ -84,40 +84,17 @@ func contactEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.
 	if old == nil {
 		return nil // a new contact has no leads yet
 	}
-	if err := moveInteractions(ctx, db, tx, old, c); err != nil {
-		return err
-	}
 	cause := fmt.Sprintf("contact %s updated", c.ID)
 	if err := enqueueLeads(ctx, db, tx, cause, "l.contact_id = ?", int64(c.ID)); err != nil {
 		return err
 	}
 	// Account-based leads count the contacts of their account.
 	for _, a := range []*leadcycle.ID{old.AccountID, c.AccountID} {
-		if a != nil && (old.AccountID == nil || c.AccountID == nil || *old.AccountID != *c.AccountID) {
+		if a != nil && !sameID(old.AccountID, c.AccountID) {
 			if err := enqueueAccountBased(ctx, db, tx, cause, "l.account_id = ?", int64(*a)); err != nil {
 				return err
 			}
 		}
-	}
-	return nil
-}
-
-// moveInteractions keeps a contact's interactions with the contact's
-// account when the contact moves: account-based leads count the history of
-// the account's current contacts. Interactions given another account
-// explicitly keep it.
-func moveInteractions(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.Contact) error {
-	if sameID(old.AccountID, c.AccountID) {
-		return nil
-	}
-	was := "account_id IS NULL"
-	args := []any{nullID(c.AccountID), int64(c.ID)}
-	if old.AccountID != nil {
-		was = "account_id = ?"
-		args = append(args, int64(*old.AccountID))
-	}
-	if _, err := db.ExecQ(ctx, tx, "UPDATE interactions SET account_id = ? WHERE contact_id = ? AND "+was, args...); err != nil {
-		return fmt.Errorf("move interactions with their contact: %w", err)
 	}
 	return nil
 }
@@ -180,7 +157,7 @@ func afterWrites[T leadcycle.Record](hooks ...func(ctx context.Context, db *DB, 
 
 func init() {
 	interactionTable.afterWrite = afterWrites(interactionTable.afterWrite, interactionEnqueues)
-	contactTable.afterWrite = afterWrites(contactTable.afterWrite, contactEnqueues)
+	contactTable.afterWrite = afterWrites(contactTable.afterWrite, moveInteractions, contactEnqueues)
 	accountTable.afterWrite = afterWrites(accountTable.afterWrite, accountEnqueues)
 	leadTable.afterWrite = afterWrites(leadTable.afterWrite, leadEnqueues)
 	leadTable.load = loadLeadScores

@@ -239,3 +239,23 @@ func loadSchema(ctx context.Context, db *DB, q querier, entity string) (leadcycl
 	}
 	return scanAll(rows, scanRecord(fieldTable))
 }
+
+// moveInteractions keeps a contact's interactions with the contact's
+// account when the contact moves: account-based leads count the history of
+// the account's current contacts. Interactions given another account
+// explicitly keep it.
+func moveInteractions(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.Contact) error {
+	if old == nil || sameID(old.AccountID, c.AccountID) {
+		return nil
+	}
+	was := "account_id IS NULL"
+	args := []any{nullID(c.AccountID), int64(c.ID)}
+	if old.AccountID != nil {
+		was = "account_id = ?"
+		args = append(args, int64(*old.AccountID))
+	}
+	if _, err := db.ExecQ(ctx, tx, "UPDATE interactions SET account_id = ? WHERE contact_id = ? AND "+was, args...); err != nil {
+		return fmt.Errorf("move interactions with their contact: %w", err)
+	}
+	return nil
+}
