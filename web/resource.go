@@ -31,8 +31,9 @@ type resource[T leadcycle.Record] struct {
 	adjustPatch func(patch map[string]json.RawMessage)
 	// patch, if set, serves PATCH in place of the plain merge patch.
 	patch func(res resource[T], s *Server, w http.ResponseWriter, r *http.Request)
-	// checkCreate, if set, checks a create request's fields first.
-	checkCreate func(r *http.Request, fields map[string]json.RawMessage) error
+	// checkCreate and checkPatch, if set, check a create request's fields
+	// or a merge patch first.
+	checkCreate, checkPatch func(r *http.Request, fields map[string]json.RawMessage) error
 	// defaults, if set, fills a new record before the request's fields are
 	// decoded onto it.
 	defaults func(v *T)
@@ -145,6 +146,9 @@ func (res resource[T]) readPatch(s *Server, w http.ResponseWriter, r *http.Reque
 
 func (res resource[T]) update(s *Server, w http.ResponseWriter, r *http.Request) {
 	id, patch, err := res.readPatch(s, w, r)
+	if err == nil && res.checkPatch != nil {
+		err = res.checkPatch(r, patch)
+	}
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -175,7 +175,7 @@ func (s *Server) registerRoutes() {
 	register(s, resource[leadcycle.Contact]{name: "contacts", schema: "Contact", repo: s.store.Contacts})
 	register(s, resource[leadcycle.Account]{name: "accounts", schema: "Account", repo: s.store.Accounts})
 	register(s, resource[leadcycle.Lead]{name: "leads", schema: "Lead", repo: s.store.Leads, readOnly: []string{"scores"},
-		patch: patchLead, checkCreate: checkLeadPatch, scope: scopeLeadList})
+		adjustPatch: adjustLeadPatch, checkCreate: checkLeadPatch, checkPatch: checkLeadUpdate, scope: scopeLeadList})
 	register(s, resource[leadcycle.Opportunity]{name: "opportunities", schema: "Opportunity", repo: s.store.Opportunities, readOnly: []string{"closed_at"}})
 	register(s, resource[leadcycle.Interaction]{name: "interactions", schema: "Interaction", repo: s.store.Interactions, appendOnly: true})
 	register(s, resource[leadcycle.Task]{name: "tasks", schema: "Task", repo: s.store.Tasks, readOnly: []string{"completed_at"}})

@@ -37,33 +37,21 @@ func (s *Server) registerWorkflow() {
 	s.handle("GET", "/api/v1/event-log", leadcycle.Perm("event-log", leadcycle.ActionRead), s.listEvents)
 }
 
-// leadScopeFlag is the flag a role's lead reads are limited to: salespeople
-// see only sales-ready leads and telesales operators telesales-ready ones
-// (SPEC §5); "" when the role sees every lead.
-func leadScopeFlag(role string) string {
-	switch role {
-	case leadcycle.RoleSales:
-		return "sales_ready"
-	case leadcycle.RoleTelesales:
-		return "telesales_ready"
-	}
-	return ""
-}
-
-func leadInScope(l *leadcycle.Lead, flag string) bool {
-	switch flag {
-	case "sales_ready":
-		return l.SalesReady
-	case "telesales_ready":
-		return l.TelesalesReady
-	}
-	return true
+// leadScopes are the leads a role is limited to: salespeople see only
+// sales-ready leads and telesales operators telesales-ready ones (SPEC §5);
+// the other roles see every lead.
+var leadScopes = map[string]struct {
+	flag  string // the lead column
+	holds func(*leadcycle.Lead) bool
+}{
+	leadcycle.RoleSales:     {"sales_ready", func(l *leadcycle.Lead) bool { return l.SalesReady }},
+	leadcycle.RoleTelesales: {"telesales_ready", func(l *leadcycle.Lead) bool { return l.TelesalesReady }},
 }
 
 // scopeLeadList limits a list of leads to the caller's scope.
 func scopeLeadList(r *http.Request, q *leadcycle.ListQuery) {
-	if flag := leadScopeFlag(roleOf(r)); flag != "" {
-		q.Filters = append(q.Filters, leadcycle.Filter{Columns: []string{flag}, Op: leadcycle.OpEq, Value: true})
+	if scope, ok := leadScopes[roleOf(r)]; ok {
+		q.Filters = append(q.Filters, leadcycle.Filter{Columns: []string{scope.flag}, Op: leadcycle.OpEq, Value: true})
 	}
 }
 
@@ -78,8 +66,8 @@ func roleOf(r *http.Request) string {
 // limited to some leads gets 403 for the others.
 func (s *Server) scopeLead(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		flag := leadScopeFlag(roleOf(r))
-		if flag == "" {
+		scope, ok := leadScopes[roleOf(r)]
+		if !ok {
 			next(w, r)
 			return
 		}
@@ -93,8 +81,8 @@ func (s *Server) scopeLead(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, r, err)
 			return
 		}
-		if !leadInScope(l, flag) {
-			writeError(w, r, leadcycle.Errorf(leadcycle.EForbidden, "the role %s may only work on %s leads; lead %s is not %s", roleOf(r), strings.ReplaceAll(flag, "_", "-"), id, strings.ReplaceAll(flag, "_", " ")))
+		if !scope.holds(l) {
+			writeError(w, r, leadcycle.Errorf(leadcycle.EForbidden, "the role %s may only work on %s leads; lead %s is not %s", roleOf(r), strings.ReplaceAll(scope.flag, "_", "-"), id, strings.ReplaceAll(scope.flag, "_", " ")))
 			return
 		}
 		next(w, r)
@@ -132,28 +120,18 @@ func checkLeadPatch(r *http.Request, patch map[string]json.RawMessage) error {
 	return nil
 }
 
-// patchLead applies a merge patch to a lead after the role checks.
-func patchLead(res resource[leadcycle.Lead], s *Server, w http.ResponseWriter, r *http.Request) {
-	id, patch, err := res.readPatch(s, w, r)
-	if err == nil {
-		err = checkLeadPatch(r, patch)
+// checkLeadUpdate is checkLeadPatch for PATCH, where the stage and the
+// process change only through their own routes, which keep the timeline.
+func checkLeadUpdate(r *http.Request, patch map[string]json.RawMessage) error {
+	if err := checkLeadPatch(r, patch); err != nil {
+		return err
 	}
 	for _, f := range []string{"process_id", "stage"} {
-		if _, ok := patch[f]; ok && err == nil {
-			err = leadcycle.FieldErrorf(leadcycle.EInvalid, f, "changes through POST /api/v1/leads/{id}/complete-stage, move-stage or switch-process, which keep the timeline")
+		if _, ok := patch[f]; ok {
+			return leadcycle.FieldErrorf(leadcycle.EInvalid, f, "changes through POST /api/v1/leads/{id}/complete-stage, move-stage or switch-process, which keep the timeline")
 		}
 	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	adjustLeadPatch(patch)
-	l, err := s.store.Leads().Update(r.Context(), id, applyPatch[leadcycle.Lead](patch, res.singular()))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	return nil
 }
 
 // actorOf names who makes the request, for timelines and events.
