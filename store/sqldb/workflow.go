@@ -267,39 +267,19 @@ func prefixFields(err error, prefix string) error {
 	return out
 }
 
-// matchContact finds the contact with the default contact strategy or
-// creates it, so that qualifying never makes a duplicate.
+// matchContact finds the contact with the default contact strategy, as a
+// capture does (updating it when the strategy says so), or creates it, so
+// that qualifying never makes a duplicate.
 func (x workflowStore) matchContact(ctx context.Context, tx *sql.Tx, in leadcycle.Contact) (*leadcycle.Contact, bool, string, error) {
-	in.ID = 0
-	in.Normalize()
-	strategies, err := loadStrategies(ctx, x.s.DB, tx, leadcycle.StrategyContact)
-	if err != nil {
+	c := &capture{s: x.s, tx: tx, in: leadcycle.CaptureInput{Source: leadcycle.SourceManual, Contact: in}, res: &leadcycle.CaptureResult{}}
+	if err := c.matchContact(ctx); err != nil {
 		return nil, false, "", err
 	}
-	i := slices.IndexFunc(strategies, func(s leadcycle.MatchingStrategy) bool { return s.IsDefault })
-	if i >= 0 {
-		st := &strategies[i]
-		if key := contactKey(st, &in); key != "" {
-			if x.s.Dialect.LockKey != nil {
-				if err := x.s.Dialect.LockKey(ctx, tx, "match:"+st.ID.String()+":"+key); err != nil {
-					return nil, false, "", err
-				}
-			}
-			id, err := findByKey(ctx, x.s.DB, tx, st, key)
-			if err != nil {
-				return nil, false, "", err
-			}
-			if id != 0 {
-				c, err := x.s.contacts.get(ctx, tx, id, false)
-				return c, false, fmt.Sprintf("contact %s matched by %s", id, describe(st)), err
-			}
-		}
+	why := strings.Join(c.res.Explanation, "; ")
+	if c.contact == nil {
+		return nil, false, "", leadcycle.FieldErrorf(leadcycle.EInvalid, "contact", "%s", why)
 	}
-	in.Origin = leadcycle.SourceManual
-	if err := x.s.contacts.createTx(ctx, tx, &in); err != nil {
-		return nil, false, "", err
-	}
-	return &in, true, fmt.Sprintf("contact %s created: none matched", in.ID), nil
+	return c.contact, c.res.ContactCreated, why, nil
 }
 
 // matchAccount finds the account by domain, then by name, or creates it.
