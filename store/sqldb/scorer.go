@@ -618,9 +618,6 @@ func (p *plan) scoreLead(b *batch, l *leadcycle.Lead, models []*scoring.Model, c
 		}
 		if !had && !b.scored[l.ID] && l.Status == leadcycle.LeadOpen && cm.Def.Status == leadcycle.ModelLive {
 			p.firsts = append(p.firsts, first{l, cm.Def, res.Score, res.Grade})
-			if b.scored == nil {
-				b.scored = map[leadcycle.ID]bool{}
-			}
 			b.scored[l.ID] = true
 		}
 		if !had || old.score != res.Score || old.grade != res.Grade {
@@ -904,7 +901,8 @@ func (b *batch) subject(l *leadcycle.Lead, cm *scoring.Model) scoring.Subject {
 // current scores and the interactions the models need.
 func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []*scoring.Model, now time.Time, withScores bool) (*batch, error) {
 	b := &batch{contacts: map[leadcycle.ID]*leadcycle.Contact{}, accounts: map[leadcycle.ID]*leadcycle.Account{},
-		byContact: map[leadcycle.ID][]leadcycle.Interaction{}, byAccount: map[leadcycle.ID][]leadcycle.Interaction{}, scores: map[scoreKey]storedScore{}}
+		byContact: map[leadcycle.ID][]leadcycle.Interaction{}, byAccount: map[leadcycle.ID][]leadcycle.Interaction{}, scores: map[scoreKey]storedScore{},
+		scored: map[leadcycle.ID]bool{}}
 	leads, err := selectByIDs(ctx, s, q, s.leads, "id", ids)
 	if err != nil {
 		return nil, err
@@ -1129,9 +1127,6 @@ func (s *Store) loadStoredScores(ctx context.Context, q querier, b *batch, ids [
 			v.rules = compactJSON(rules)
 		}
 		b.scores[k] = v
-		if b.scored == nil {
-			b.scored = map[leadcycle.ID]bool{}
-		}
 		b.scored[k.lead] = true
 	}
 	return rows.Err()
