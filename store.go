@@ -7,7 +7,7 @@ import (
 
 // Record is the constraint satisfied by every record type kept in a Repo.
 type Record interface {
-	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel | Process | User | Webhook
+	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel | Process | User | Webhook | ImportJob | ImportMapping
 }
 
 // Repo stores one kind of record.
@@ -167,6 +167,14 @@ var ListSpecs = map[string]ListSpec{
 		Filters: append([]FilterSpec{eq("key", KindString), eq("status", KindString, ModelDraft, ModelLive, ModelStopped), eq("target", KindString, ScoringTargets...)}, timeFilters()...),
 		Sorts:   []string{"created_at", "updated_at", "name"},
 	},
+	"imports": {
+		Filters: append([]FilterSpec{eq("status", KindString, ImportStatuses...), {Param: "entity", Column: "entity", Op: OpEq, Kind: KindString, Allowed: ImportEntities, Doc: "equal to"}}, timeFilters()...),
+		Sorts:   []string{"created_at", "updated_at"},
+	},
+	"import-mappings": {
+		Filters: append([]FilterSpec{eq("entity", KindString, ImportEntities...), eq("name", KindString)}, timeFilters()...),
+		Sorts:   []string{"created_at", "updated_at", "name"},
+	},
 	"events": {
 		Filters: append([]FilterSpec{eq("registration_open", KindBool),
 			{Param: "starts_since", Column: "starts_at", Op: OpGTE, Kind: KindTime, Doc: "starting at or after this RFC 3339 time"}}, timeFilters()...),
@@ -237,6 +245,11 @@ type Store interface {
 	Webhooks() Repo[Webhook]
 	Workflow() WorkflowStore
 	WebhookDeliveries() WebhookStore
+	Imports() ImportStore
+	ImportMappings() Repo[ImportMapping]
+	// PersonalData exports and erases the personal data of contacts (GDPR)
+	// and keeps the audit log of both.
+	PersonalData() PersonalDataStore
 	// AddInteractions stores a batch of interactions in one transaction: all
 	// of them or, on the first invalid one, none (the error names it).
 	AddInteractions(ctx context.Context, items []Interaction) error

@@ -14,21 +14,23 @@ import (
 // Store implements leadcycle.Store on a DB.
 type Store struct {
 	*DB
-	contacts      *repo[leadcycle.Contact]
-	accounts      *repo[leadcycle.Account]
-	leads         *repo[leadcycle.Lead]
-	opportunities *repo[leadcycle.Opportunity]
-	interactions  *repo[leadcycle.Interaction]
-	tasks         *repo[leadcycle.Task]
-	fields        *repo[leadcycle.FieldDef]
-	strategies    *repo[leadcycle.MatchingStrategy]
-	forms         *repo[leadcycle.Form]
-	events        *repo[leadcycle.Event]
-	trackingSites *repo[leadcycle.TrackingSite]
-	scoringModels *repo[leadcycle.ScoringModel]
-	processes     *repo[leadcycle.Process]
-	users         *repo[leadcycle.User]
-	webhooks      *repo[leadcycle.Webhook]
+	contacts       *repo[leadcycle.Contact]
+	accounts       *repo[leadcycle.Account]
+	leads          *repo[leadcycle.Lead]
+	opportunities  *repo[leadcycle.Opportunity]
+	interactions   *repo[leadcycle.Interaction]
+	tasks          *repo[leadcycle.Task]
+	fields         *repo[leadcycle.FieldDef]
+	strategies     *repo[leadcycle.MatchingStrategy]
+	forms          *repo[leadcycle.Form]
+	events         *repo[leadcycle.Event]
+	trackingSites  *repo[leadcycle.TrackingSite]
+	scoringModels  *repo[leadcycle.ScoringModel]
+	processes      *repo[leadcycle.Process]
+	users          *repo[leadcycle.User]
+	webhooks       *repo[leadcycle.Webhook]
+	imports        *repo[leadcycle.ImportJob]
+	importMappings *repo[leadcycle.ImportMapping]
 
 	models    modelCache
 	leases    leaseMap
@@ -41,22 +43,24 @@ var _ leadcycle.Store = (*Store)(nil)
 // NewStore returns the store for an open, migrated DB.
 func NewStore(db *DB) *Store {
 	return &Store{
-		DB:            db,
-		contacts:      newRepo(db, contactTable),
-		accounts:      newRepo(db, accountTable),
-		leads:         newRepo(db, leadTable),
-		opportunities: newRepo(db, opportunityTable),
-		interactions:  newRepo(db, interactionTable),
-		tasks:         newRepo(db, taskTable),
-		fields:        newRepo(db, fieldTable),
-		strategies:    newRepo(db, strategyTable),
-		forms:         newRepo(db, formTable),
-		events:        newRepo(db, eventTable),
-		trackingSites: newRepo(db, trackingSiteTable),
-		scoringModels: newRepo(db, scoringModelTable),
-		processes:     newRepo(db, processTable),
-		users:         newRepo(db, userTable),
-		webhooks:      newRepo(db, webhookTable),
+		DB:             db,
+		contacts:       newRepo(db, contactTable),
+		accounts:       newRepo(db, accountTable),
+		leads:          newRepo(db, leadTable),
+		opportunities:  newRepo(db, opportunityTable),
+		interactions:   newRepo(db, interactionTable),
+		tasks:          newRepo(db, taskTable),
+		fields:         newRepo(db, fieldTable),
+		strategies:     newRepo(db, strategyTable),
+		forms:          newRepo(db, formTable),
+		events:         newRepo(db, eventTable),
+		trackingSites:  newRepo(db, trackingSiteTable),
+		scoringModels:  newRepo(db, scoringModelTable),
+		processes:      newRepo(db, processTable),
+		users:          newRepo(db, userTable),
+		webhooks:       newRepo(db, webhookTable),
+		imports:        newRepo(db, importTable),
+		importMappings: newRepo(db, importMappingTable),
 	}
 }
 
