@@ -38,7 +38,27 @@ var Dialect = sqldb.Dialect{
 	JSONHasKey:    func(col string) string { return "jsonb_exists(" + col + ", ?::text)" },
 	InIDs:         func(col string) string { return col + " = ANY(?::bigint[])" },
 	IDsArg:        func(ids []int64) any { return ids },
+	InTexts:       func(col string) string { return col + " = ANY(?::text[])" },
+	TextsArg:      func(vs []string) any { return vs },
+	NextIDs: func(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error) {
+		rows, err := tx.QueryContext(ctx, "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)", table, n)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		ids := make([]int64, 0, n)
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+		return ids, rows.Err()
+	},
 	SkipLocked:    " FOR UPDATE SKIP LOCKED",
+	JSONText:      func(col string) string { return "(" + col + " ->> ?::text)" },
+	ForKeyShare:   " FOR KEY SHARE",
 	// PostgreSQL's statistics find the partial indexes alone.
 	IndexedBy: func(string) string { return "" },
 	LockKey: func(ctx context.Context, tx *sql.Tx, key string) error {

@@ -49,6 +49,12 @@ type Dialect struct {
 	// of ids.
 	InIDs  func(column string) string
 	IDsArg func(ids []int64) any
+	// InTexts and TextsArg do the same for strings.
+	InTexts  func(column string) string
+	TextsArg func(values []string) any
+	// NextIDs reserves n new ids of a table inside tx, for rows inserted
+	// with explicit ids (bulk writes).
+	NextIDs func(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error)
 	// SingleNode is true when only one process uses the database (SQLite):
 	// work is claimed in memory instead of with leases in rows.
 	SingleNode bool
@@ -64,6 +70,14 @@ type Dialect struct {
 	IndexedBy func(index string) string
 	// LockMigrations serialises migrations across processes, if needed.
 	LockMigrations func(ctx context.Context, tx *sql.Tx) error
+	// JSONText returns an expression for the text of the key, given as the
+	// one placeholder, of the JSON object column; NULL when the key is
+	// missing or null.
+	JSONText func(column string) string
+	// ForKeyShare is appended to a SELECT whose rows must not be deleted
+	// until the transaction ends (the lock a foreign key check takes), so
+	// that rows read as present stay present.
+	ForKeyShare string
 }
 
 // DB is an open leadcycle database. Writes go through W (one connection on

@@ -23,9 +23,15 @@ func (x imports) ApplyImportBatch(ctx context.Context, job *leadcycle.ImportJob,
 		if err != nil {
 			return err
 		}
-		for i := range b.Rows {
-			if err := w.row(ctx, &b.Rows[i]); err != nil {
+		if job.Options.Entity == leadcycle.ImportContacts {
+			if err := w.bulkContacts(ctx, b.Rows); err != nil {
 				return err
+			}
+		} else {
+			for i := range b.Rows {
+				if err := w.row(ctx, &b.Rows[i]); err != nil {
+					return err
+				}
 			}
 		}
 		w.counts.Rows += b.Failed
@@ -70,10 +76,13 @@ type importWriter struct {
 	headers  map[string]string // field → header of its column
 	counts   leadcycle.ImportCounts
 	errs     []leadcycle.ImportError
+	// creates holds the contacts the batch creates, by key, so that later
+	// rows with the same key update them.
+	creates map[string]*leadcycle.Contact
 }
 
 func (x imports) newWriter(ctx context.Context, tx *sql.Tx, job *leadcycle.ImportJob) (*importWriter, error) {
-	w := &importWriter{s: x.s, tx: tx, job: job, headers: map[string]string{}}
+	w := &importWriter{s: x.s, tx: tx, job: job, headers: map[string]string{}, creates: map[string]*leadcycle.Contact{}}
 	for _, c := range job.Columns {
 		if c.Field != "" {
 			w.headers[c.Field] = c.Header
@@ -105,8 +114,6 @@ func (w *importWriter) row(ctx context.Context, r *leadcycle.ImportRow) error {
 	w.counts.Rows++
 	var err error
 	switch {
-	case r.Contact != nil:
-		err = w.contact(ctx, r)
 	case r.Account != nil:
 		err = w.account(ctx, r)
 	case r.Lead != nil:
@@ -114,16 +121,7 @@ func (w *importWriter) row(ctx context.Context, r *leadcycle.ImportRow) error {
 	default:
 		err = leadcycle.Errorf(leadcycle.EInvalid, "the row has no record")
 	}
-	if err == nil {
-		return nil
-	}
-	var de *leadcycle.Error
-	if !errors.As(err, &de) || de.Code == leadcycle.EInternal {
-		return err
-	}
-	w.counts.Failed++
-	w.fail(r.Line, de)
-	return nil
+	return w.refuse(r, err)
 }
 
 // fail records a refused row, one report line per field at fault.
@@ -197,35 +195,6 @@ func (w *importWriter) match(ctx context.Context, r *leadcycle.ImportRow, table,
 // given reports whether a row's value of field overwrites the record's.
 func (w *importWriter) given(r *leadcycle.ImportRow, field string, empty bool) bool {
 	return slices.Contains(r.Given, field) && (!empty || w.job.Options.ClearEmpty)
-}
-
-func (w *importWriter) contact(ctx context.Context, r *leadcycle.ImportRow) error {
-	in := r.Contact
-	in.Origin = leadcycle.SourceImport
-	in.Normalize()
-	key := contactKey(w.strategy, in)
-	id, skip, err := w.match(ctx, r, "contacts", key, func() (leadcycle.ID, error) { return findByKey(ctx, w.s.DB, w.tx, w.strategy, key) })
-	if err != nil || skip {
-		return err
-	}
-	if err := w.linkAccount(ctx, r, &in.AccountID); err != nil {
-		return err
-	}
-	if id == 0 {
-		if err := w.s.contacts.createTx(withTrustedRefs(ctx), w.tx, in); err != nil {
-			return err
-		}
-		w.outcome(true)
-		return nil
-	}
-	_, err = w.s.contacts.updateTx(ctx, w.tx, id, func(cur *leadcycle.Contact) error {
-		w.mergeContact(r, cur, in)
-		return nil
-	})
-	if err == nil {
-		w.outcome(false)
-	}
-	return err
 }
 
 func (w *importWriter) mergeContact(r *leadcycle.ImportRow, cur, in *leadcycle.Contact) {

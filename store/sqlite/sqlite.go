@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -39,9 +40,27 @@ var Dialect = sqldb.Dialect{
 	JSONHasKey:    func(col string) string { return "json_type(" + col + ", '$.' || ?) IS NOT NULL" },
 	InIDs:         func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
 	IDsArg:        idsJSON,
+	InTexts:       func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
+	TextsArg: func(vs []string) any {
+		b, _ := json.Marshal(vs)
+		return string(b)
+	},
+	// One writer: the ids after the largest are free until it commits.
+	NextIDs: func(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error) {
+		var top int64
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM "+table).Scan(&top); err != nil {
+			return nil, err
+		}
+		ids := make([]int64, n)
+		for i := range ids {
+			ids[i] = top + 1 + int64(i)
+		}
+		return ids, nil
+	},
 	SingleNode:    true,
 	IndexedBy:     func(index string) string { return " INDEXED BY " + index },
 	JSONVerbatim:  true,
+	JSONText:      func(col string) string { return "json_extract(" + col + ", '$.' || ?)" },
 }
 
 // idsJSON renders ids as a JSON array for json_each.

@@ -1,0 +1,299 @@
+// Command imports measures the contact importer: a CSV of N rows, half of
+// them the emails of existing contacts (matched by email and updated) and
+// half new (created), imported into a database that already holds N
+// contacts; then an export of every contact. The baseline, in the same run,
+// inserts the same N rows raw into an empty contacts table of a fresh
+// database (prepared single-row INSERTs, 2,000 rows a transaction; COPY on
+// PostgreSQL). Peak Go heap and resident set are sampled during the import.
+//
+//	go run ./bench/imports -rows 1000000
+//	go run ./bench/imports -rows 1000000 -no-sqlite -postgres postgres://…
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/bench/benchdb"
+	"github.com/leadcycle/leadcycle/importer"
+	"github.com/leadcycle/leadcycle/internal/gen"
+	"github.com/leadcycle/leadcycle/store/postgres"
+	"github.com/leadcycle/leadcycle/store/sqldb"
+	"github.com/leadcycle/leadcycle/store/sqlite"
+)
+
+func main() {
+	n := flag.Int("rows", 1_000_000, "rows of the CSV, and existing contacts")
+	existing := flag.Int("existing", 0, "existing contacts (default: -rows)")
+	batch := flag.Int("batch", importer.DefaultBatchSize, "rows per transaction")
+	pgURL := flag.String("postgres", "", "PostgreSQL URL; empty skips PostgreSQL")
+	skipSQLite := flag.Bool("no-sqlite", false, "skip SQLite")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the import to this file")
+	dir := flag.String("dir", "", "work directory (default: a temporary one, removed)")
+	flag.Parse()
+	if *existing == 0 {
+		*existing = *n
+	}
+	ctx := context.Background()
+	work := *dir
+	if work == "" {
+		d, err := os.MkdirTemp("", "leadcycle-import-bench")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(d)
+		work = d
+	}
+	fmt.Printf("| database | existing | rows | import | rows/s | created | updated | failed | raw inserts | ratio | peak heap | peak RSS | export | export rows/s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	if !*skipSQLite {
+		st, err := sqlite.Open(ctx, filepath.Join(work, "db"), nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		base, err := sqlite.Open(ctx, filepath.Join(work, "base"), nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		run(ctx, "SQLite", st, base, work, *n, *existing, *batch, *cpuProfile)
+		st.Close()
+		base.Close()
+	}
+	if *pgURL != "" {
+		st, drop, err := benchdb.OpenPostgres(ctx, *pgURL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		base, dropBase, err := benchdb.OpenPostgres(ctx, *pgURL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		run(ctx, "PostgreSQL", st, base, work, *n, *existing, *batch, "")
+		drop()
+		dropBase()
+	}
+}
+
+func run(ctx context.Context, name string, st, base *sqldb.Store, work string, n, existing, batch int, profile string) {
+	start := time.Now()
+	if _, err := gen.Run(ctx, st.DB, gen.Options{Contacts: existing, Leads: 1, Seed: 3}); err != nil {
+		log.Fatal(err)
+	}
+	if err := st.RebuildMatchKeys(ctx); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("%s: %d contacts loaded and keyed in %s", name, existing, time.Since(start).Round(time.Second))
+	file := filepath.Join(work, "contacts.csv")
+	rows := writeCSV(ctx, st, file, n)
+	log.Printf("%s: wrote %s (%d rows)", name, file, n)
+
+	raw := baseline(ctx, base, rows)
+	runtime.GC()
+	peak := sampleMemory()
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+	}
+	t0 := time.Now()
+	job := importFile(ctx, st, file, batch)
+	took := time.Since(t0)
+	if profile != "" {
+		pprof.StopCPUProfile()
+	}
+	heap, rss := peak()
+
+	t1 := time.Now()
+	e := importer.Exporter{Store: st, Entity: leadcycle.ImportContacts, Format: "csv"}
+	out, err := os.Create(filepath.Join(work, "export.csv"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	bw := bufio.NewWriterSize(out, 1<<20)
+	exported, err := e.Export(ctx, bw)
+	if err != nil {
+		log.Fatal(err)
+	}
+	bw.Flush()
+	out.Close()
+	exportTook := time.Since(t1)
+
+	rate := float64(job.Rows) / took.Seconds()
+	fmt.Printf("| %s | %d | %d | %.1f s | %.0f | %d | %d | %d | %.1f s (%.0f rows/s) | %.2f | %d MiB | %d MiB | %.1f s (%d rows) | %.0f |\n",
+		name, existing, job.Rows, took.Seconds(), rate, job.Created, job.Updated, job.Failed, raw.Seconds(), float64(n)/raw.Seconds(),
+		took.Seconds()/raw.Seconds(), heap>>20, rss>>20, exportTook.Seconds(), exported, float64(exported)/exportTook.Seconds())
+}
+
+// writeCSV writes n rows: even rows are existing contacts (a new job title),
+// odd rows new people. It returns the rows for the baseline.
+func writeCSV(ctx context.Context, st *sqldb.Store, path string, n int) [][]string {
+	q, err := st.R.QueryContext(ctx, "SELECT email, first_name, last_name FROM contacts WHERE email <> '' ORDER BY id LIMIT ?", n/2)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var known [][3]string
+	for q.Next() {
+		var r [3]string
+		q.Scan(&r[0], &r[1], &r[2])
+		known = append(known, r)
+	}
+	q.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	w := csv.NewWriter(bw)
+	w.Write([]string{"Email", "First Name", "Last Name", "Job Title", "Phone"})
+	rows := make([][]string, 0, n)
+	for i := range n {
+		var r []string
+		if i%2 == 0 && i/2 < len(known) {
+			k := known[i/2]
+			r = []string{k[0], k[1], k[2], "Director " + strconv.Itoa(i%97), ""}
+		} else {
+			r = []string{fmt.Sprintf("new.person%d@example%d.gal", i, i%500), "Nova", "Persoa " + strconv.Itoa(i), "Analyst", ""}
+		}
+		w.Write(r)
+		rows = append(rows, r)
+	}
+	w.Flush()
+	bw.Flush()
+	f.Close()
+	return rows
+}
+
+// baseline inserts the rows raw into the contacts table of an empty
+// database.
+func baseline(ctx context.Context, base *sqldb.Store, rows [][]string) time.Duration {
+	now := time.Now().UnixMicro()
+	start := time.Now()
+	if base.Dialect.Name == "postgres" {
+		i := 0
+		_, err := postgres.BulkInsert(ctx, base.DB, "contacts", []string{"email", "first_name", "last_name", "job_title", "phone", "origin", "created_at", "updated_at"}, func(row []any) bool {
+			if i == len(rows) {
+				return false
+			}
+			r := rows[i]
+			row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = r[0], r[1], r[2], r[3], r[4], "import", now, now
+			i++
+			return true
+		})
+		if err != nil {
+			log.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	for i := 0; i < len(rows); i += 2000 {
+		tx, err := base.W.BeginTx(ctx, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		stmt, err := tx.PrepareContext(ctx, "INSERT INTO contacts (email, first_name, last_name, job_title, phone, origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'import', ?, ?)")
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, r := range rows[i:min(i+2000, len(rows))] {
+			if _, err := stmt.ExecContext(ctx, r[0], r[1], r[2], r[3], r[4], now, now); err != nil {
+				log.Fatal(err)
+			}
+		}
+		stmt.Close()
+		if err := tx.Commit(); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return time.Since(start)
+}
+
+func importFile(ctx context.Context, st *sqldb.Store, path string, batch int) *leadcycle.ImportJob {
+	info, err := os.Stat(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	job := &leadcycle.ImportJob{Source: leadcycle.ImportSourcePath, Path: path, FileName: filepath.Base(path), Size: info.Size(), Options: leadcycle.ImportOptions{Entity: leadcycle.ImportContacts}}
+	job.Options.Normalize()
+	if err := importer.Prepare(ctx, st, job, path); err != nil {
+		log.Fatal(err)
+	}
+	if err := st.Imports().CreateImport(ctx, job, nil); err != nil {
+		log.Fatal(err)
+	}
+	r := &importer.Runner{Store: st, Owner: "bench", BatchSize: batch}
+	if _, err := r.RunNext(ctx, job.ID); err != nil {
+		log.Fatal(err)
+	}
+	got, err := st.Imports().GetImport(ctx, job.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if got.Status != leadcycle.ImportDone {
+		log.Fatalf("import %s: %s", got.Status, got.Error)
+	}
+	return got
+}
+
+// sampleMemory samples the Go heap and the resident set every 100 ms until
+// the returned function is called, which gives the peaks.
+func sampleMemory() func() (heap, rss uint64) {
+	var peakHeap, peakRSS atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > peakHeap.Load() {
+				peakHeap.Store(m.HeapAlloc)
+			}
+			if r := residentSet(); r > peakRSS.Load() {
+				peakRSS.Store(r)
+			}
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() (uint64, uint64) {
+		close(stop)
+		<-done
+		return peakHeap.Load(), peakRSS.Load()
+	}
+}
+
+// residentSet reads VmRSS from /proc (Linux), or 0.
+func residentSet() uint64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(f)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
