@@ -96,6 +96,20 @@ var policy = map[Permission][]string{
 	"tracking-sites:read":        {RoleMarketer},
 	"linkedin-connections:read":  {RoleMarketer}, // delete is admin-only
 	"linkedin-connections:write": {RoleMarketer},
+	"imports:read":               {RoleMarketer, RoleSalesManager},
+	"imports:write":              {RoleMarketer},
+	"import-mappings:read":       {RoleMarketer, RoleSalesManager},
+	"import-mappings:write":      {RoleMarketer},
+	"import-mappings:delete":     {RoleMarketer},
+	"contacts:export":            {RoleMarketer, RoleSalesManager},
+	"accounts:export":            {RoleMarketer, RoleSalesManager},
+	"leads:export":               {RoleMarketer, RoleSalesManager},
+
+	// Personal data (GDPR): marketers may export what is stored about a
+	// contact; erasing it and reading the audit log are for admins only.
+	"contacts:export_personal_data": {RoleMarketer},
+	"contacts:erase":                {},
+	"audit-log:read":                {},
 }
 
 // Can reports whether role holds perm.

@@ -3,6 +3,7 @@ package importer_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -288,4 +289,12 @@ func TestCancel(t *testing.T) {
 			t.Errorf("canceled job: %s after %d rows", got.Status, got.Rows)
 		}
 	})
+}
+
+func jsonOf(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }

@@ -47,6 +47,7 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	wg.Go(func() { (&scoring.Worker{Store: s.store.Scoring(), Logger: s.log}).Run(ctx) })
 	wg.Go(func() { s.runWorkflow(ctx, 200*time.Millisecond) })
 	wg.Go(func() { s.WebhookWorker().Run(ctx) })
+	wg.Go(func() { s.ImportRunner().Work(ctx, time.Second) })
 	wg.Wait()
 }
 

@@ -330,6 +330,13 @@ func reflectSchema(name string, t reflect.Type, schemas obj) obj {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := strings.Split(f.Tag.Get("json"), ",")[0]
+		if f.Anonymous && tag == "" && f.Type.Kind() == reflect.Struct {
+			// An embedded struct's fields are the record's own in JSON.
+			for k, v := range reflectSchema(name, f.Type, schemas)["properties"].(obj) {
+				props[k] = v
+			}
+			continue
+		}
 		if tag == "" || tag == "-" {
 			continue
 		}

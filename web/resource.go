@@ -482,6 +482,13 @@ func (res resource[T]) list(w http.ResponseWriter, r *http.Request) {
 
 // parseListQuery turns query parameters into a ListQuery through the
 // collection's allowlist; anything else is an error naming the parameter.
+// ListQueryOf reads the list parameters of a request (filters, sort, limit,
+// cursor) against a collection's allowlist, as the API does; the CLI's
+// export uses it for its filters.
+func ListQueryOf(r *http.Request, spec leadcycle.ListSpec) (leadcycle.ListQuery, error) {
+	return parseListQuery(r, spec)
+}
+
 func parseListQuery(r *http.Request, spec leadcycle.ListSpec) (leadcycle.ListQuery, error) {
 	var q leadcycle.ListQuery
 	var errs []leadcycle.FieldError

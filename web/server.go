@@ -44,6 +44,11 @@ type Options struct {
 	// Sealer seals webhook secrets at rest; from LEADCYCLE_SECRET_KEY when
 	// nil.
 	Sealer *seal.Sealer
+	// MaxImportBytes is the largest accepted import upload; 1 GiB when 0.
+	// ImportDir keeps uploads while they are checked; the system's
+	// temporary directory when "".
+	MaxImportBytes int64
+	ImportDir      string
 	// EventRetention is how long handled outbox events and finished
 	// webhook deliveries are kept; 0 keeps them forever.
 	EventRetention time.Duration
@@ -70,6 +75,8 @@ type Server struct {
 	webhookGuard webhook.Guard
 	sealer       *seal.Sealer
 	retention    time.Duration
+	maxImport    int64
+	importDir    string
 
 	// routes lists every registered route, for the OpenAPI test.
 	routes []Route
@@ -116,6 +123,10 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 	s.public = newIPLimiter(opts.PublicRate, max(1, opts.PublicBurst))
 	s.webhookGuard = webhook.Guard{AllowPrivate: opts.WebhookAllowPrivate, AllowHosts: opts.WebhookAllowHosts}
 	s.retention = opts.EventRetention
+	s.maxImport, s.importDir = opts.MaxImportBytes, opts.ImportDir
+	if s.maxImport == 0 {
+		s.maxImport = 1 << 30
+	}
 	sealer := opts.Sealer
 	if sealer == nil {
 		var err error
@@ -186,6 +197,8 @@ func (s *Server) registerRoutes() {
 	s.registerScoring()
 	s.registerWorkflow()
 	s.registerWebhooks()
+	s.registerImports()
+	s.registerPersonalData()
 
 	s.handleUnmatched()
 }

@@ -43,7 +43,10 @@ Commands:
   migrate    apply database migrations and exit
   apikey     create, list or revoke API keys
   generate   load deterministic synthetic data
+  import     import contacts, accounts or leads from a CSV or XLSX file
+  export     export contacts, accounts or leads to CSV or XLSX
   linkedin   sync LinkedIn Lead Gen Forms responses now, or list the connections
+  contact    export everything stored about a contact, or erase it (GDPR)
   version    print the version
 
 Run "leadcycle <command> --help" for a command's flags.
@@ -65,8 +68,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		err = cmdAPIKey(ctx, args[1:], stdout, stderr, getenv)
 	case "generate":
 		err = cmdGenerate(ctx, args[1:], stdout, stderr, getenv)
+	case "import":
+		err = cmdImport(ctx, args[1:], stdout, stderr, getenv)
+	case "export":
+		err = cmdExport(ctx, args[1:], stdout, stderr, getenv)
 	case "linkedin":
 		err = cmdLinkedIn(ctx, args[1:], stdout, stderr, getenv)
+	case "contact":
+		err = cmdContact(ctx, args[1:], stdout, stderr, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "leadcycle", versionString())
 		return 0
