@@ -251,6 +251,8 @@ type ImportRow struct {
 	Account *Account
 	Lead    *Lead
 	Given   []string
+	// Cells holds the raw text of the row's cells by field, for the report.
+	Cells map[string]string
 	// ID, when set, is the record to update (an id column); matching is not
 	// used for the row.
 	ID *ID

@@ -71,11 +71,15 @@ func (c *converter) convert(row tabular.Row) (*leadcycle.ImportRow, []leadcycle.
 		if col.Index >= len(row.Cells) {
 			continue // a short (ragged) row: the column is not given
 		}
-		v := strings.TrimSpace(row.Cells[col.Index])
+		v := undefuse(strings.TrimSpace(row.Cells[col.Index]))
 		r.Given = append(r.Given, col.Field)
 		if v == "" {
 			continue
 		}
+		if r.Cells == nil {
+			r.Cells = map[string]string{}
+		}
+		r.Cells[col.Field] = v
 		any = true
 		if err := c.set(r, &names, col, v); err != nil {
 			errs = append(errs, cellError(row.Line, col, v, "%s", err.Error()))

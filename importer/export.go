@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
@@ -93,6 +94,9 @@ func exportRecords[T leadcycle.Record](ctx context.Context, e *Exporter, tw tabu
 		for i := range page.Items {
 			for j, c := range cols {
 				cells[j] = c.cell(&page.Items[i])
+				if xw == nil {
+					cells[j] = defuse(cells[j])
+				}
 			}
 			if err := tw.Write(cells); err != nil {
 				return n, err
@@ -104,6 +108,38 @@ func exportRecords[T leadcycle.Record](ctx context.Context, e *Exporter, tw tabu
 		}
 		q.Cursor = page.NextCursor
 	}
+}
+
+// defuse keeps a CSV cell from being run as a formula by the spreadsheet
+// that opens the file: a cell that starts like one gets a leading
+// apostrophe, which spreadsheets hide and the importer removes. Phone
+// numbers and negative numbers ("+34…", "-12") are left alone.
+func defuse(s string) string {
+	if formulaLike(s) {
+		return "'" + s
+	}
+	return s
+}
+
+func formulaLike(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r':
+		return true
+	case '+', '-':
+		return len(s) > 1 && !strings.ContainsRune("0123456789 (.", rune(s[1]))
+	}
+	return false
+}
+
+// undefuse removes the apostrophe defuse adds.
+func undefuse(s string) string {
+	if rest, ok := strings.CutPrefix(s, "'"); ok && formulaLike(rest) {
+		return rest
+	}
+	return s
 }
 
 func idText(id *leadcycle.ID) string {

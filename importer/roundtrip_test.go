@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	gocmp "github.com/google/go-cmp/cmp"
@@ -122,5 +123,37 @@ func TestExportImportRoundTrip(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestFormulaCellsAreDefused checks that a CSV export cannot run formulas
+// in a spreadsheet and that the importer reads the cells back as written.
+func TestFormulaCellsAreDefused(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), t.TempDir(), leadcycle.NewFixedClock(storetest.Epoch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.MustCreateContact(t, t.Context(), s, &leadcycle.Contact{Email: "f@example.gal", FirstName: "=HYPERLINK(\"http://evil\")", LastName: "@SUM(A1)", JobTitle: "-cmd", Phone: "+34981123456"})
+	var b strings.Builder
+	if _, err := (&importer.Exporter{Store: s, Entity: "contacts"}).Export(t.Context(), &b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"'=HYPERLINK(""http://evil"")"`, "'@SUM(A1)", "'-cmd", ",+34981123456,"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("export lacks %s:\n%s", want, b.String())
+		}
+	}
+	path := filepath.Join(t.TempDir(), "c.csv")
+	os.WriteFile(path, []byte(b.String()), 0o600)
+	dst, err := sqlite.Open(t.Context(), t.TempDir(), leadcycle.NewFixedClock(storetest.Epoch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	runFile(t, dst, path, leadcycle.ImportOptions{Entity: "contacts"}, 10)
+	c := contactsByEmail(t, dst)["f@example.gal"]
+	if c.FirstName != "=HYPERLINK(\"http://evil\")" || c.LastName != "@SUM(A1)" || c.JobTitle != "-cmd" {
+		t.Errorf("imported back = %+v", c)
 	}
 }

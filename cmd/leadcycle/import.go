@@ -49,6 +49,13 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	var files []string
+	for fs.NArg() > 0 { // the file may come before the flags
+		files = append(files, fs.Arg(0))
+		if err := parse(fs, fs.Args()[1:]); err != nil {
+			return err
+		}
+	}
 	if o.Delimiter == `\t` {
 		o.Delimiter = "\t"
 	}
@@ -63,14 +70,14 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			return err
 		}
 	} else {
-		if fs.NArg() != 1 {
+		if len(files) != 1 {
 			fmt.Fprintln(stderr, "import: give one FILE (or --resume ID)")
 			return errUsage
 		}
 		if err := importOptions(&o, *strategy, *mappingID, maps, *values); err != nil {
 			return err
 		}
-		if job, err = newFileImport(ctx, store, fs.Arg(0), o); err != nil {
+		if job, err = newFileImport(ctx, store, files[0], o); err != nil {
 			return err
 		}
 	}

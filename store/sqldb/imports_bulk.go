@@ -86,7 +86,7 @@ func (w *importWriter) refuse(r *leadcycle.ImportRow, err error) error {
 		return err
 	}
 	w.counts.Failed++
-	w.fail(r.Line, de)
+	w.fail(r, de)
 	return nil
 }
 

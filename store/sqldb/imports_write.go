@@ -125,14 +125,25 @@ func (w *importWriter) row(ctx context.Context, r *leadcycle.ImportRow) error {
 }
 
 // fail records a refused row, one report line per field at fault.
-func (w *importWriter) fail(line int64, e *leadcycle.Error) {
+func (w *importWriter) fail(r *leadcycle.ImportRow, e *leadcycle.Error) {
 	if len(e.Fields) == 0 {
-		w.errs = append(w.errs, leadcycle.ImportError{Line: line, Reason: e.Message})
+		w.errs = append(w.errs, leadcycle.ImportError{Line: r.Line, Reason: e.Message})
 		return
 	}
 	for _, f := range e.Fields {
-		w.errs = append(w.errs, leadcycle.ImportError{Line: line, Column: w.column(f.Field), Reason: f.Field + ": " + f.Message})
+		col := w.column(f.Field)
+		w.errs = append(w.errs, leadcycle.ImportError{Line: r.Line, Column: col, Value: r.Cells[w.fieldOf(col, f.Field)], Reason: f.Field + ": " + f.Message})
 	}
+}
+
+// fieldOf is the field whose cell a report column shows.
+func (w *importWriter) fieldOf(header, field string) string {
+	for f, h := range w.headers {
+		if h == header {
+			return f
+		}
+	}
+	return field
 }
 
 // column names the file column a field came from, or the field itself.
