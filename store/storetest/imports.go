@@ -219,7 +219,7 @@ func testImportContactAccounts(t *testing.T, e *env) {
 	acme := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme Galicia", Domain: "acme.gal"})
 	job := mustImportJob(t, e, leadcycle.ImportOptions{}, "email", "account", "phone")
 	rows := []leadcycle.ImportRow{
-		{Line: 2, Contact: &leadcycle.Contact{Email: "a@acme.gal"}, Given: []string{"email"}},                                   // by email domain
+		{Line: 2, Contact: &leadcycle.Contact{Email: "a@acme.gal"}, Given: []string{"email"}},                                          // by email domain
 		{Line: 3, Contact: &leadcycle.Contact{Email: "b@gmail.com"}, AccountName: "acme GALICIA", Given: []string{"email", "account"}}, // by name, any case
 		{Line: 4, Contact: &leadcycle.Contact{Email: "c@gmail.com"}, AccountName: "Nova SL", Given: []string{"email", "account"}},      // new account
 		{Line: 5, Contact: &leadcycle.Contact{Email: "d@gmail.com"}, AccountName: "nova sl", Given: []string{"email", "account"}},      // the one just made
