@@ -9,6 +9,14 @@
 //
 // # What the importer must know
 //
+// Detection. The format comes from the content (a zip archive is XLSX),
+// then from the name's extension; images, PDFs and old .xls workbooks are
+// refused with ErrNotTable. The CSV delimiter is the one among , ; tab and |
+// that splits the first 20 records into the most consistent number of
+// fields (counting only delimiters outside quotes); Excel's "sep=;" first
+// line is honoured and skipped. Info reports what was detected, so the
+// importer can show it and let the user override it through Options.
+//
 // Header. Header returns the first non-blank row, trimmed of surrounding
 // whitespace, with any byte order mark or NUL removed. A file with a header
 // and no data is valid: Next returns io.EOF at once.
@@ -49,11 +57,12 @@
 //
 // Encodings. CSV files are read as UTF-8 (with or without a byte order
 // mark), UTF-16 (with a byte order mark, or without one when the first KiB
-// is clearly UTF-16) or Windows-1252. When the file is not declared by a
-// byte order mark, a line that is not valid UTF-8 is decoded as
-// Windows-1252, so a file that mixes the two (two exports pasted together)
-// still reads right. Info.Encoding reports what the first 64 KiB looked
-// like. A forced Options.Encoding is used for every line.
+// is clearly UTF-16) or Windows-1252. Unless Options.Encoding forces an
+// encoding, a line of a UTF-8 or Windows-1252 file is read as UTF-8 when it
+// is valid UTF-8 and as Windows-1252 otherwise, so a file that mixes the
+// two (two exports pasted together) still reads right; Info.Encoding
+// reports what the first 64 KiB looked like. A forced encoding is used for
+// every line (invalid UTF-8 then becomes U+FFFD).
 //
 // XLSX values. Shared, inline and formula strings are returned as text,
 // booleans as "TRUE" or "FALSE", errors as their text ("#N/A"). Numbers are
@@ -68,7 +77,10 @@
 //
 // # Writing
 //
-// NewCSVWriter writes RFC 4180 CSV. NewXLSXWriter writes a one-sheet
-// workbook: texts are inline strings, which Excel never evaluates as
-// formulas. See XLSXWriter for Excel's limits and how they are handled.
+// NewCSVWriter writes RFC 4180 CSV. It writes cells as they are: a cell
+// that starts with "=", "+", "-" or "@" is a formula to a spreadsheet that
+// opens the CSV file, so an exporter of untrusted data may prefer XLSX.
+// NewXLSXWriter writes a one-sheet workbook: texts are inline strings,
+// which Excel never evaluates as formulas; it compresses for speed rather
+// than size. See XLSXWriter for Excel's limits and how they are handled.
 package tabular

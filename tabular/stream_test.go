@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -119,7 +120,7 @@ func TestXLSXStreams(t *testing.T) {
 	if testing.Short() {
 		t.Skip("large file")
 	}
-	const n = 150_000
+	const n = 100_000
 	path := filepath.Join(t.TempDir(), "big.xlsx")
 	f, err := os.Create(path)
 	if err != nil {
@@ -194,6 +195,37 @@ func BenchmarkXLSXRead(b *testing.B) {
 		rows = append(rows, contactRow(i))
 	}
 	data := xlsxBytes(b, rows, KindNumber, KindText, KindText, KindText, KindText, KindText, KindText, KindText, KindNumber, KindDate)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		readBench(b, data, n)
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkXLSXReadSharedStrings reads a sheet laid out as Excel saves one:
+// texts in the shared strings table, dates as styled numbers.
+func BenchmarkXLSXReadSharedStrings(b *testing.B) {
+	const n = 100_000
+	var sst, sheet strings.Builder
+	sst.WriteString(xmlDecl + `<sst ` + nsMain + `>`)
+	for i := 0; i < 1000; i++ {
+		fmt.Fprintf(&sst, `<si><t>%s %d</t></si>`, contactRow(i)[1], i)
+	}
+	sst.WriteString(`</sst>`)
+	sheet.WriteString(xmlDecl + `<worksheet ` + nsMain + `><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>`)
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&sheet, `<row r="%d" spans="1:10">`, i+2)
+		fmt.Fprintf(&sheet, `<c r="A%d"><v>%d</v></c>`, i+2, i)
+		for c := 1; c < 8; c++ {
+			fmt.Fprintf(&sheet, `<c r="%c%d" t="s"><v>%d</v></c>`, 'A'+c, i+2, (i*7+c)%1000)
+		}
+		fmt.Fprintf(&sheet, `<c r="I%d"><v>%d.5</v></c><c r="J%d" s="1"><v>%d</v></c></row>`, i+2, i%100, i+2, 45000+i%1000)
+	}
+	sheet.WriteString(`</sheetData></worksheet>`)
+	data := zipParts(b, withParts(excelParts(), part{"xl/sharedStrings.xml", sst.String()},
+		part{"xl/worksheets/sheet1.xml", sheet.String()}))
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -196,16 +196,15 @@ func serialText(f float64, kind cellKind, date1904 bool) (string, bool) {
 }
 
 // serialDate returns the date of a day serial number. In the 1900 system
-// day 60 is the fictitious 1900-02-29 that Excel keeps for Lotus 1-2-3;
-// it is read as 1900-02-28.
+// Excel counts a fictitious 1900-02-29 (day 60, kept for Lotus 1-2-3): days
+// before it count from 1899-12-31, later days from 1899-12-30, so day 60
+// reads as 1900-02-28.
 func serialDate(d int, date1904 bool) time.Time {
 	switch {
 	case date1904:
 		return time.Date(1904, 1, 1+d, 0, 0, 0, 0, time.UTC)
 	case d < 60:
 		return time.Date(1899, 12, 31+d, 0, 0, 0, 0, time.UTC)
-	case d == 60:
-		return time.Date(1900, 2, 28, 0, 0, 0, 0, time.UTC)
 	}
 	return time.Date(1899, 12, 30+d, 0, 0, 0, 0, time.UTC)
 }

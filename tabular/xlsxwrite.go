@@ -3,6 +3,7 @@ package tabular
 import (
 	"archive/zip"
 	"bufio"
+	"compress/flate"
 	"fmt"
 	"io"
 	"strconv"
@@ -81,7 +82,11 @@ type XLSXWriter struct {
 // seekable. The sheet name is made acceptable with SheetName. Cells are
 // inline strings unless SetKinds says otherwise.
 func NewXLSXWriter(w io.Writer, sheet string) *XLSXWriter {
-	return &XLSXWriter{zw: zip.NewWriter(w), sheet: SheetName(sheet), maxRows: MaxXLSXRows}
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
+	return &XLSXWriter{zw: zw, sheet: SheetName(sheet), maxRows: MaxXLSXRows}
 }
 
 // SetKinds sets the kind of each column (missing ones are KindText). It

@@ -44,6 +44,7 @@ func main() {
 	skipSQLite := flag.Bool("no-sqlite", false, "skip SQLite")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the import to this file")
 	dir := flag.String("dir", "", "work directory (default: a temporary one, removed)")
+	pristine := flag.String("pristine", "", "SQLite only: keep the generated database here and copy it for each run (saves regenerating)")
 	flag.Parse()
 	if *existing == 0 {
 		*existing = *n
@@ -60,7 +61,12 @@ func main() {
 	}
 	fmt.Printf("| database | existing | rows | import | rows/s | created | updated | failed | raw inserts | ratio | peak heap | peak RSS | export | export rows/s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	if !*skipSQLite {
-		st, err := sqlite.Open(ctx, filepath.Join(work, "db"), nil)
+		dbDir := filepath.Join(work, "db")
+		generated := false
+		if *pristine != "" {
+			generated = copyPristine(ctx, *pristine, dbDir, *existing)
+		}
+		st, err := sqlite.Open(ctx, dbDir, nil)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -68,7 +74,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		run(ctx, "SQLite", st, base, work, *n, *existing, *batch, *cpuProfile)
+		run(ctx, "SQLite", st, base, work, *n, *existing, *batch, *cpuProfile, generated)
 		st.Close()
 		base.Close()
 	}
@@ -81,21 +87,18 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		run(ctx, "PostgreSQL", st, base, work, *n, *existing, *batch, "")
+		run(ctx, "PostgreSQL", st, base, work, *n, *existing, *batch, pgProfile(*cpuProfile, *skipSQLite), false)
 		drop()
 		dropBase()
 	}
 }
 
-func run(ctx context.Context, name string, st, base *sqldb.Store, work string, n, existing, batch int, profile string) {
-	start := time.Now()
-	if _, err := gen.Run(ctx, st.DB, gen.Options{Contacts: existing, Leads: 1, Seed: 3}); err != nil {
-		log.Fatal(err)
+func run(ctx context.Context, name string, st, base *sqldb.Store, work string, n, existing, batch int, profile string, generated bool) {
+	if !generated {
+		start := time.Now()
+		load(ctx, st, existing)
+		log.Printf("%s: %d contacts loaded and keyed in %s", name, existing, time.Since(start).Round(time.Second))
 	}
-	if err := st.RebuildMatchKeys(ctx); err != nil {
-		log.Fatal(err)
-	}
-	log.Printf("%s: %d contacts loaded and keyed in %s", name, existing, time.Since(start).Round(time.Second))
 	file := filepath.Join(work, "contacts.csv")
 	rows := writeCSV(ctx, st, file, n)
 	log.Printf("%s: wrote %s (%d rows)", name, file, n)
@@ -139,10 +142,53 @@ func run(ctx context.Context, name string, st, base *sqldb.Store, work string, n
 		took.Seconds()/raw.Seconds(), heap>>20, rss>>20, exportTook.Seconds(), exported, float64(exported)/exportTook.Seconds())
 }
 
+// load generates the existing contacts and their match keys.
+func load(ctx context.Context, st *sqldb.Store, existing int) {
+	if _, err := gen.Run(ctx, st.DB, gen.Options{Contacts: existing, Leads: 1, Seed: 3}); err != nil {
+		log.Fatal(err)
+	}
+	if err := st.RebuildMatchKeys(ctx); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// copyPristine copies the database kept in dir to dst, generating it there
+// first when it is missing; it reports whether dst holds the contacts.
+func copyPristine(ctx context.Context, dir, dst string, existing int) bool {
+	src := filepath.Join(dir, sqlite.FileName)
+	if _, err := os.Stat(src); err != nil {
+		st, err := sqlite.Open(ctx, dir, nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		load(ctx, st, existing)
+		st.Close()
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(filepath.Join(dst, sqlite.FileName))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		log.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		log.Fatal(err)
+	}
+	return true
+}
+
 // writeCSV writes n rows: even rows are existing contacts (a new job title),
 // odd rows new people. It returns the rows for the baseline.
 func writeCSV(ctx context.Context, st *sqldb.Store, path string, n int) [][]string {
-	q, err := st.R.QueryContext(ctx, "SELECT email, first_name, last_name FROM contacts WHERE email <> '' ORDER BY id LIMIT ?", n/2)
+	q, err := st.R.QueryContext(ctx, st.Q("SELECT email, first_name, last_name FROM contacts WHERE email <> '' ORDER BY id LIMIT ?"), n/2)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -296,4 +342,13 @@ func residentSet() uint64 {
 		}
 	}
 	return 0
+}
+
+// pgProfile profiles the PostgreSQL run only when SQLite is skipped (one
+// profile per run).
+func pgProfile(path string, skipSQLite bool) string {
+	if skipSQLite {
+		return path
+	}
+	return ""
 }

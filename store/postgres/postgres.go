@@ -8,8 +8,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" driver
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/store/sqldb"
 )
@@ -40,6 +41,19 @@ var Dialect = sqldb.Dialect{
 	IDsArg:        func(ids []int64) any { return ids },
 	InTexts:       func(col string) string { return col + " = ANY(?::text[])" },
 	TextsArg:      func(vs []string) any { return vs },
+	Cast: func(kind string) string {
+		return map[string]string{"int": "::bigint", "text": "::text", "json": "::jsonb"}[kind]
+	},
+	CopyRows: func(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error {
+		return conn.Raw(func(dc any) error {
+			c, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("driver connection is %T, not pgx", dc)
+			}
+			_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+			return err
+		})
+	},
 	NextIDs: func(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error) {
 		rows, err := tx.QueryContext(ctx, "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)", table, n)
 		if err != nil {
@@ -56,9 +70,9 @@ var Dialect = sqldb.Dialect{
 		}
 		return ids, rows.Err()
 	},
-	SkipLocked:    " FOR UPDATE SKIP LOCKED",
-	JSONText:      func(col string) string { return "(" + col + " ->> ?::text)" },
-	ForKeyShare:   " FOR KEY SHARE",
+	SkipLocked:  " FOR UPDATE SKIP LOCKED",
+	JSONText:    func(col string) string { return "(" + col + " ->> ?::text)" },
+	ForKeyShare: " FOR KEY SHARE",
 	// PostgreSQL's statistics find the partial indexes alone.
 	IndexedBy: func(string) string { return "" },
 	LockKey: func(ctx context.Context, tx *sql.Tx, key string) error {

@@ -52,6 +52,13 @@ type Dialect struct {
 	// InTexts and TextsArg do the same for strings.
 	InTexts  func(column string) string
 	TextsArg func(values []string) any
+	// Cast returns what follows a placeholder whose type the database
+	// cannot infer (in a VALUES list): kind is int, text or json; "" where
+	// none is needed.
+	Cast func(kind string) string
+	// CopyRows loads rows into a table inside the transaction open on conn
+	// (COPY on PostgreSQL); nil where multi-row INSERTs are as fast.
+	CopyRows func(ctx context.Context, conn *sql.Conn, table string, cols []string, rows [][]any) error
 	// NextIDs reserves n new ids of a table inside tx, for rows inserted
 	// with explicit ids (bulk writes).
 	NextIDs func(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error)
@@ -76,7 +83,8 @@ type Dialect struct {
 	JSONText func(column string) string
 	// ForKeyShare is appended to a SELECT whose rows must not be deleted
 	// until the transaction ends (the lock a foreign key check takes), so
-	// that rows read as present stay present.
+	// that rows read as present stay present; empty where the database has
+	// a single writer.
 	ForKeyShare string
 }
 
@@ -158,6 +166,43 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	defer db.strategiesInTx.Delete(tx)
 	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// InConnTxRetry is InTxRetry on a connection of its own, for work that
+// needs the connection itself inside the transaction (Dialect.CopyRows).
+func (db *DB) InConnTxRetry(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connection: %w", err)
+	}
+	defer conn.Close()
+	for attempt := 0; ; attempt++ {
+		err := db.inConnTx(ctx, conn, fn)
+		if err == nil || db.Dialect.IsRetryable == nil || !db.Dialect.IsRetryable(err) || attempt == 4 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(1+rand.IntN(10<<attempt)) * time.Millisecond):
+		}
+	}
+}
+
+func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer db.strategiesInTx.Delete(tx)
+	if err := fn(conn, tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

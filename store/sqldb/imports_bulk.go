@@ -305,7 +305,7 @@ func (w *importWriter) insertContacts(ctx context.Context, cs []*leadcycle.Conta
 		c.ID = leadcycle.ID(ids[i])
 		rows[i] = append([]any{ids[i]}, contactTable.values(c)...)
 	}
-	if err := insertRows(ctx, w.s.DB, w.tx, "contacts", append([]string{"id"}, contactTable.cols...), rows, ""); err != nil {
+	if err := w.copyRows(ctx, "contacts", append([]string{"id"}, contactTable.cols...), rows); err != nil {
 		return err
 	}
 	if err := w.insertContactKeys(ctx, cs); err != nil {
@@ -368,7 +368,7 @@ func (w *importWriter) insertContactKeys(ctx context.Context, cs []*leadcycle.Co
 			}
 		}
 	}
-	return insertRows(ctx, w.s.DB, w.tx, "match_keys", []string{"strategy_id", "record_id", "key"}, rows, "")
+	return w.copyRows(ctx, "match_keys", []string{"strategy_id", "record_id", "key"}, rows)
 }
 
 func (w *importWriter) insertContactEvents(ctx context.Context, cs []*leadcycle.Contact) error {
@@ -378,7 +378,7 @@ func (w *importWriter) insertContactEvents(ctx context.Context, cs []*leadcycle.
 	for i, c := range cs {
 		rows[i] = []any{leadcycle.EventContactCreated, nil, int64(c.ID), jsonText(map[string]any{"contact": c}), actor, at, workflowTypes[leadcycle.EventContactCreated], true}
 	}
-	return insertRows(ctx, w.s.DB, w.tx, "outbox", []string{"type", "lead_id", "contact_id", "payload", "actor", "at", "workflow_pending", "webhooks_pending"}, rows, " ON CONFLICT DO NOTHING")
+	return w.copyRows(ctx, "outbox", []string{"type", "lead_id", "contact_id", "payload", "actor", "at", "workflow_pending", "webhooks_pending"}, rows)
 }
 
 // updateContacts writes the contacts rows changed, with what their hooks
@@ -389,15 +389,21 @@ func (w *importWriter) updateContacts(ctx context.Context, current map[leadcycle
 		ids = append(ids, id)
 	}
 	slices.Sort(ids) // rows are locked in id order, as everywhere
+	sets := map[string]*changeSet{}
+	var order []string
 	var changed []int64
 	for _, id := range ids {
 		c, was := current[id], old[id]
 		if sameContact(&was, c) {
 			continue
 		}
-		if err := w.updateChanged(ctx, &was, c); err != nil {
-			return err
+		cols, vals := changedColumns(&was, c)
+		key := strings.Join(cols, ",")
+		if sets[key] == nil {
+			sets[key] = &changeSet{cols: cols}
+			order = append(order, key)
 		}
+		sets[key].add(int64(id), vals)
 		if err := keepContactKeys(ctx, w.s.DB, w.tx, &was, c); err != nil {
 			return err
 		}
@@ -411,6 +417,11 @@ func (w *importWriter) updateContacts(ctx context.Context, current map[leadcycle
 		}
 		changed = append(changed, int64(id))
 	}
+	for _, key := range order {
+		if err := w.writeChanges(ctx, sets[key]); err != nil {
+			return err
+		}
+	}
 	for len(changed) > 0 {
 		n := min(bulkChunk, len(changed))
 		if err := enqueueLeads(ctx, w.s.DB, w.tx, "contact updated by an import", w.s.Dialect.InIDs("l.contact_id"), w.s.Dialect.IDsArg(changed[:n])); err != nil {
@@ -421,24 +432,63 @@ func (w *importWriter) updateContacts(ctx context.Context, current map[leadcycle
 	return nil
 }
 
-// updateChanged writes only the columns of a contact that changed, so that
-// SQLite rewrites only the index entries of those columns.
-func (w *importWriter) updateChanged(ctx context.Context, was, c *leadcycle.Contact) error {
+// changeSet collects contacts whose updates change the same columns, so
+// that they are written together.
+type changeSet struct {
+	cols []string
+	rows [][]any // id, then the new values of cols
+}
+
+func (c *changeSet) add(id int64, vals []any) { c.rows = append(c.rows, append([]any{id}, vals...)) }
+
+// changedColumns lists the columns a change touches and their new values;
+// SQLite then rewrites only the index entries of those columns.
+func changedColumns(was, c *leadcycle.Contact) ([]string, []any) {
 	before, after := contactTable.values(was), contactTable.values(c)
-	var sets []string
-	var args []any
+	var cols []string
+	var vals []any
 	for i, col := range contactTable.cols {
 		if !reflect.DeepEqual(before[i], after[i]) {
-			sets = append(sets, col+" = ?")
-			args = append(args, after[i])
+			cols = append(cols, col)
+			vals = append(vals, after[i])
 		}
 	}
-	if len(sets) == 0 {
-		return nil
+	return cols, vals
+}
+
+// contactColumnKinds are the SQL kinds of the contact columns, for casts.
+var contactColumnKinds = map[string]string{"account_id": "int", "owner_id": "int", "created_at": "int", "updated_at": "int", "consent": "json", "custom": "json"}
+
+// writeChanges updates a set of contacts in multi-row statements:
+// UPDATE … FROM (VALUES …), which both databases take.
+func (w *importWriter) writeChanges(ctx context.Context, set *changeSet) error {
+	cast := func(col string) string {
+		if k, ok := contactColumnKinds[col]; ok {
+			return "?" + w.s.Dialect.Cast(k)
+		}
+		return "?" + w.s.Dialect.Cast("text")
 	}
-	_, err := w.s.ExecQ(ctx, w.tx, "UPDATE contacts SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, int64(c.ID))...)
-	if err != nil {
-		return w.s.contacts.writeErr(err)
+	marks := []string{"?" + w.s.Dialect.Cast("int")}
+	assign := make([]string, len(set.cols))
+	for i, col := range set.cols {
+		marks = append(marks, cast(col))
+		assign[i] = fmt.Sprintf("%s = v.column%d", col, i+2)
+	}
+	one := "(" + strings.Join(marks, ", ") + ")"
+	per := max(1, min(bulkChunk/5, 30000/len(marks)))
+	rows := set.rows
+	for len(rows) > 0 {
+		n := min(per, len(rows))
+		args := make([]any, 0, n*len(marks))
+		for _, r := range rows[:n] {
+			args = append(args, r...)
+		}
+		q := "UPDATE contacts SET " + strings.Join(assign, ", ") + " FROM (VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", n), ", ") +
+			") AS v WHERE contacts.id = v.column1"
+		if _, err := w.s.ExecQ(ctx, w.tx, q, args...); err != nil {
+			return w.s.contacts.writeErr(err)
+		}
+		rows = rows[n:]
 	}
 	return nil
 }
@@ -448,6 +498,21 @@ func sameContact(a, b *leadcycle.Contact) bool {
 	x, y := *a, *b
 	x.UpdatedAt = y.UpdatedAt
 	return reflect.DeepEqual(x, y)
+}
+
+// copyRows loads new rows into a table: with COPY where the database has
+// it, else with multi-row INSERTs.
+func (w *importWriter) copyRows(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if w.s.Dialect.CopyRows != nil && w.conn != nil {
+		if err := w.s.Dialect.CopyRows(ctx, w.conn, table, cols, rows); err != nil {
+			return fmt.Errorf("copy into %s: %w", table, err)
+		}
+		return nil
+	}
+	return insertRows(ctx, w.s.DB, w.tx, table, cols, rows, "")
 }
 
 // insertRows writes rows in multi-row INSERT statements of at most

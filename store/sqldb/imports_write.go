@@ -18,11 +18,12 @@ import (
 // of the same file matches the rows written before it.
 func (x imports) ApplyImportBatch(ctx context.Context, job *leadcycle.ImportJob, owner string, b *leadcycle.ImportBatch) error {
 	var counts leadcycle.ImportCounts
-	err := x.s.InTxRetry(ctx, func(tx *sql.Tx) error {
+	err := x.s.InConnTxRetry(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		w, err := x.newWriter(ctx, tx, job)
 		if err != nil {
 			return err
 		}
+		w.conn = conn
 		if job.Options.Entity == leadcycle.ImportContacts {
 			if err := w.bulkContacts(ctx, b.Rows); err != nil {
 				return err
@@ -70,6 +71,7 @@ const importLease = 2 * time.Minute
 // importWriter writes the rows of one batch inside its transaction.
 type importWriter struct {
 	s        *Store
+	conn     *sql.Conn // the transaction's, for CopyRows
 	tx       *sql.Tx
 	job      *leadcycle.ImportJob
 	strategy *leadcycle.MatchingStrategy

@@ -256,28 +256,32 @@ func (r *repo[T]) updateTx(ctx context.Context, tx *sql.Tx, id leadcycle.ID, fn 
 
 // Delete implements leadcycle.Repo.
 func (r *repo[T]) Delete(ctx context.Context, id leadcycle.ID) error {
-	return r.db.InTx(ctx, func(tx *sql.Tx) error {
-		if r.t.beforeDelete != nil {
-			v, err := r.get(ctx, tx, id, true)
-			if err != nil {
-				return err
-			}
-			if err := r.t.beforeDelete(ctx, r.db, tx, v); err != nil {
-				return err
-			}
-		}
-		res, err := r.db.ExecQ(ctx, tx, "DELETE FROM "+r.t.name+" WHERE id = ?", int64(id))
+	return r.db.InTx(ctx, func(tx *sql.Tx) error { return r.deleteTx(ctx, tx, id) })
+}
+
+// deleteTx deletes a record, with its delete hooks, inside a caller's write
+// transaction.
+func (r *repo[T]) deleteTx(ctx context.Context, tx *sql.Tx, id leadcycle.ID) error {
+	if r.t.beforeDelete != nil {
+		v, err := r.get(ctx, tx, id, true)
 		if err != nil {
-			return fmt.Errorf("delete %s: %w", r.t.name, err)
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return r.notFound(id)
+		if err := r.t.beforeDelete(ctx, r.db, tx, v); err != nil {
+			return err
 		}
-		if r.t.afterDelete != nil {
-			return r.t.afterDelete(ctx, r.db, tx, id)
-		}
-		return nil
-	})
+	}
+	res, err := r.db.ExecQ(ctx, tx, "DELETE FROM "+r.t.name+" WHERE id = ?", int64(id))
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", r.t.name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return r.notFound(id)
+	}
+	if r.t.afterDelete != nil {
+		return r.t.afterDelete(ctx, r.db, tx, id)
+	}
+	return nil
 }
 
 // cursor is the position after the last row of a page: the sort value and id.

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -661,6 +662,9 @@ func byKey(a, b []any) int {
 
 // write applies the plan in tx.
 func (p *plan) write(ctx context.Context, db *DB, tx *sql.Tx) error {
+	if err := p.dropVanished(ctx, db, tx); err != nil {
+		return err
+	}
 	slices.SortFunc(p.upserts, byKey)
 	slices.SortFunc(p.removes, func(a, b scoreKey) int {
 		return cmp.Or(cmp.Compare(a.lead, b.lead), cmp.Compare(a.model, b.model))
@@ -727,6 +731,64 @@ func (p *plan) write(ctx context.Context, db *DB, tx *sql.Tx) error {
 		}
 	}
 	return nil
+}
+
+// dropVanished leaves out the leads deleted since the plan read them (a
+// delete, an erasure): their scores, ledger entries and events would point
+// at nothing. The leads still there are locked against deletion until the
+// transaction ends (PostgreSQL), so a delete that comes meanwhile waits and
+// then removes what the plan wrote.
+func (p *plan) dropVanished(ctx context.Context, db *DB, tx *sql.Tx) error {
+	ids := p.leadIDs()
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := db.QueryQ(ctx, tx, "SELECT id FROM leads WHERE "+db.Dialect.InIDs("id")+" ORDER BY id"+db.Dialect.ForKeyShare, db.Dialect.IDsArg(ids))
+	if err != nil {
+		return fmt.Errorf("leads still there: %w", err)
+	}
+	found, err := scanAll(rows, func(r scanner) (int64, error) { var id int64; return id, r.Scan(&id) })
+	if err != nil || len(found) == len(ids) {
+		return err
+	}
+	live := make(map[int64]bool, len(found))
+	for _, id := range found {
+		live[id] = true
+	}
+	keep := func(row []any) bool { return live[row[0].(int64)] }
+	p.upserts = slices.DeleteFunc(p.upserts, func(row []any) bool { return !keep(row) })
+	p.ledger = slices.DeleteFunc(p.ledger, func(row []any) bool { return !keep(row) })
+	p.removes = slices.DeleteFunc(p.removes, func(k scoreKey) bool { return !live[int64(k.lead)] })
+	p.firsts = slices.DeleteFunc(p.firsts, func(f first) bool { return !live[int64(f.lead.ID)] })
+	p.marks = slices.DeleteFunc(p.marks, func(m mark) bool { return !live[int64(m.lead.ID)] })
+	maps.DeleteFunc(p.next, func(id int64, _ time.Time) bool { return !live[id] })
+	return nil
+}
+
+// leadIDs returns the leads the plan writes about or schedules, each once.
+func (p *plan) leadIDs() []int64 {
+	var ids []int64
+	for _, rows := range [][][]any{p.upserts, p.ledger} {
+		for _, row := range rows {
+			ids = append(ids, row[0].(int64))
+		}
+	}
+	for _, k := range p.removes {
+		ids = append(ids, int64(k.lead))
+	}
+	for _, f := range p.firsts {
+		ids = append(ids, int64(f.lead.ID))
+	}
+	for _, m := range p.marks {
+		ids = append(ids, int64(m.lead.ID))
+	}
+	for id := range p.next {
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return uniqueIDs(ids)
 }
 
 // write marks the lead and records the event, once: the conditional update

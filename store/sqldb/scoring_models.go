@@ -279,12 +279,17 @@ func (x scoringStore) ScoreHistory(ctx context.Context, leadID leadcycle.ID, q l
 	if _, err := x.s.leads.get(ctx, x.s.R, leadID, false); err != nil {
 		return leadcycle.Page[leadcycle.ScoreChange]{Items: []leadcycle.ScoreChange{}}, err
 	}
-	return newestFirst(ctx, x.s.DB, q, `SELECT id, lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at FROM score_ledger WHERE lead_id = ?`,
-		[]any{int64(leadID)}, func(r scanner) (leadcycle.ScoreChange, error) {
-			var c leadcycle.ScoreChange
-			err := r.Scan(idCol{&c.ID}, idCol{&c.LeadID}, idCol{&c.ModelID}, &c.OldScore, &c.NewScore, &c.OldGrade, &c.NewGrade, &c.Cause, timeCol{&c.At})
-			return c, err
-		}, func(c leadcycle.ScoreChange) leadcycle.ID { return c.ID })
+	return newestFirst(ctx, x.s.DB, q, "SELECT "+scoreChangeCols+" FROM score_ledger WHERE lead_id = ?",
+		[]any{int64(leadID)}, scanScoreChange, func(c leadcycle.ScoreChange) leadcycle.ID { return c.ID })
+}
+
+const scoreChangeCols = "id, lead_id, model_id, old_score, new_score, old_grade, new_grade, cause, at"
+
+// scanScoreChange scans a row of scoreChangeCols.
+func scanScoreChange(r scanner) (leadcycle.ScoreChange, error) {
+	var c leadcycle.ScoreChange
+	err := r.Scan(idCol{&c.ID}, idCol{&c.LeadID}, idCol{&c.ModelID}, &c.OldScore, &c.NewScore, &c.OldGrade, &c.NewGrade, &c.Cause, timeCol{&c.At})
+	return c, err
 }
 
 // newestFirst reads one page of rows in descending id order below q's

@@ -201,11 +201,16 @@ func (s *Store) StitchVisitor(ctx context.Context, visitorID string, contactID l
 
 const visitorCols = "id, site_id, contact_id, first_seen_at, last_seen_at, identified_at"
 
+// scanVisitor scans a row of visitorCols.
+func scanVisitor(r scanner) (leadcycle.Visitor, error) {
+	var v leadcycle.Visitor
+	err := r.Scan(&v.ID, nullIDCol{&v.SiteID}, nullIDCol{&v.ContactID}, timeCol{&v.FirstSeenAt}, timeCol{&v.LastSeenAt}, nullTimeCol{&v.IdentifiedAt})
+	return v, err
+}
+
 // Visitor implements leadcycle.TrackingStore.
 func (s *Store) Visitor(ctx context.Context, id string) (*leadcycle.Visitor, error) {
-	var v leadcycle.Visitor
-	err := s.R.QueryRowContext(ctx, s.Q("SELECT "+visitorCols+" FROM visitors WHERE id = ?"), id).Scan(
-		&v.ID, nullIDCol{&v.SiteID}, nullIDCol{&v.ContactID}, timeCol{&v.FirstSeenAt}, timeCol{&v.LastSeenAt}, nullTimeCol{&v.IdentifiedAt})
+	v, err := scanVisitor(s.R.QueryRowContext(ctx, s.Q("SELECT "+visitorCols+" FROM visitors WHERE id = ?"), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, leadcycle.Errorf(leadcycle.ENotFound, "visitor %s not found", id)
 	}
@@ -220,22 +225,25 @@ func (s *Store) PageVisits(ctx context.Context, visitorID string) ([]leadcycle.P
 	return s.pageVisits(ctx, s.R, visitorID)
 }
 
+const pageVisitCols = "id, visitor_id, site_id, url, referrer, title, device, occurred_at"
+
+// scanPageVisit scans a row of pageVisitCols.
+func scanPageVisit(r scanner) (leadcycle.PageVisit, error) {
+	var pv leadcycle.PageVisit
+	err := r.Scan(idCol{&pv.ID}, &pv.VisitorID, nullIDCol{&pv.SiteID}, &pv.URL, &pv.Referrer, &pv.Title, &pv.Device, timeCol{&pv.OccurredAt})
+	return pv, err
+}
+
 func (s *Store) pageVisits(ctx context.Context, q querier, visitorID string) ([]leadcycle.PageVisit, error) {
-	rows, err := q.QueryContext(ctx, s.Q(`SELECT id, visitor_id, site_id, url, referrer, title, device, occurred_at
-		FROM page_visits WHERE visitor_id = ? ORDER BY occurred_at, id`), visitorID)
+	rows, err := q.QueryContext(ctx, s.Q("SELECT "+pageVisitCols+" FROM page_visits WHERE visitor_id = ? ORDER BY occurred_at, id"), visitorID)
 	if err != nil {
 		return nil, fmt.Errorf("page visits: %w", err)
 	}
-	defer rows.Close()
-	out := []leadcycle.PageVisit{}
-	for rows.Next() {
-		var pv leadcycle.PageVisit
-		if err := rows.Scan(idCol{&pv.ID}, &pv.VisitorID, nullIDCol{&pv.SiteID}, &pv.URL, &pv.Referrer, &pv.Title, &pv.Device, timeCol{&pv.OccurredAt}); err != nil {
-			return nil, fmt.Errorf("page visits: %w", err)
-		}
-		out = append(out, pv)
+	out, err := scanAll(rows, scanPageVisit)
+	if err != nil {
+		return nil, fmt.Errorf("page visits: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PurgeAnonymousVisits implements leadcycle.TrackingStore.

@@ -324,12 +324,17 @@ func (x workflowStore) Timeline(ctx context.Context, leadID leadcycle.ID, q lead
 	if _, err := x.s.leads.get(ctx, x.s.R, leadID, false); err != nil {
 		return leadcycle.Page[leadcycle.TimelineEntry]{Items: []leadcycle.TimelineEntry{}}, err
 	}
-	return newestFirst(ctx, x.s.DB, q, "SELECT id, lead_id, kind, process_id, from_value, to_value, actor, reason, at FROM lead_timeline WHERE lead_id = ?",
-		[]any{int64(leadID)}, func(r scanner) (leadcycle.TimelineEntry, error) {
-			var e leadcycle.TimelineEntry
-			err := r.Scan(idCol{&e.ID}, idCol{&e.LeadID}, &e.Kind, nullIDCol{&e.ProcessID}, &e.From, &e.To, &e.Actor, &e.Reason, timeCol{&e.At})
-			return e, err
-		}, func(e leadcycle.TimelineEntry) leadcycle.ID { return e.ID })
+	return newestFirst(ctx, x.s.DB, q, "SELECT "+timelineCols+" FROM lead_timeline WHERE lead_id = ?",
+		[]any{int64(leadID)}, scanTimelineEntry, func(e leadcycle.TimelineEntry) leadcycle.ID { return e.ID })
+}
+
+const timelineCols = "id, lead_id, kind, process_id, from_value, to_value, actor, reason, at"
+
+// scanTimelineEntry scans a row of timelineCols.
+func scanTimelineEntry(r scanner) (leadcycle.TimelineEntry, error) {
+	var e leadcycle.TimelineEntry
+	err := r.Scan(idCol{&e.ID}, idCol{&e.LeadID}, &e.Kind, nullIDCol{&e.ProcessID}, &e.From, &e.To, &e.Actor, &e.Reason, timeCol{&e.At})
+	return e, err
 }
 
 const eventCols = "id, type, lead_id, contact_id, payload, actor, at, workflow_error"

@@ -45,6 +45,7 @@ var Dialect = sqldb.Dialect{
 		b, _ := json.Marshal(vs)
 		return string(b)
 	},
+	Cast: func(string) string { return "" },
 	// One writer: the ids after the largest are free until it commits.
 	NextIDs: func(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error) {
 		var top int64
@@ -57,10 +58,10 @@ var Dialect = sqldb.Dialect{
 		}
 		return ids, nil
 	},
-	SingleNode:    true,
-	IndexedBy:     func(index string) string { return " INDEXED BY " + index },
-	JSONVerbatim:  true,
-	JSONText:      func(col string) string { return "json_extract(" + col + ", '$.' || ?)" },
+	SingleNode:   true,
+	IndexedBy:    func(index string) string { return " INDEXED BY " + index },
+	JSONVerbatim: true,
+	JSONText:     func(col string) string { return "json_extract(" + col + ", '$.' || ?)" },
 }
 
 // idsJSON renders ids as a JSON array for json_each.
@@ -82,12 +83,19 @@ func idsJSON(ids []int64) any {
 // takes the write lock up front so transactions never fail half-way with BUSY.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", "journal_size_limit(67108864)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "cache_size(-32000)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", "journal_size_limit(67108864)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "cache_size(-32000)")
 	} else {
+		// The writer's cache holds every page a transaction dirties until
+		// it commits: when it is too small, big write transactions (import
+		// batches) spill pages to the WAL early and write them again.
+		// Measured on a 1M-contact import: 32 MB → 256 MB made the import
+		// 3.4× → 2.4× the raw inserts of the same rows.
+		q.Add("_pragma", "cache_size(-262144)")
 		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()

@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"fields_in_use", fieldInUseTests},
 		{"purge", purgeTests},
 		{"delivery_jobs", deliveryJobTests},
+		{"personal_data", personalDataTests},
 		{"imports", importTests},
 	}
 	for _, g := range groups {
