@@ -63,7 +63,7 @@ func (c *converter) convert(row tabular.Row) (*leadcycle.ImportRow, []leadcycle.
 	}
 	var errs []leadcycle.ImportError
 	if extra := extraCells(row.Cells, c.headerCount); extra > 0 {
-		errs = append(errs, leadcycle.ImportError{Line: row.Line, Reason: fmt.Sprintf("the row has %d cells with values beyond the %d columns of the header; a delimiter or quote is probably missing", extra, c.headerCount), Severity: leadcycle.SeverityError})
+		errs = append(errs, leadcycle.ImportError{Line: row.Line, Reason: fmt.Sprintf("the row has %s beyond the %d columns of the header; a delimiter or quote is probably missing", plural(extra, "cell with a value", "cells with values"), c.headerCount), Severity: leadcycle.SeverityError})
 	}
 	names := nameParts{}
 	any := false
@@ -346,4 +346,12 @@ func splitName(full string) (first, last string) {
 		return full[size:], full[:size]
 	}
 	return full, ""
+}
+
+// plural writes "1 cell" or "2 cells".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

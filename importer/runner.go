@@ -21,7 +21,7 @@ import (
 )
 
 // DefaultBatchSize is the number of rows written per transaction.
-const DefaultBatchSize = 5000
+const DefaultBatchSize = 20000
 
 // Lease is how long a claimed job stays with its worker without a batch
 // commit (each one extends it).

@@ -104,7 +104,12 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	job := &leadcycle.ImportJob{Source: leadcycle.ImportSourceUpload, FileName: name, Options: opts}
+	sum, err := importer.FileSHA256(spool.Name())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	job := &leadcycle.ImportJob{Source: leadcycle.ImportSourceUpload, FileName: name, SHA256: sum, Options: opts}
 	job.Options.Normalize()
 	if err := job.Options.Validate(); err != nil {
 		writeError(w, r, err)
@@ -146,8 +151,11 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request) (*os.File, s
 		return nil, "", opts, err
 	}
 	name := r.URL.Query().Get("file_name")
-	if name == "" && mt == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
-		name = "upload.xlsx"
+	if name == "" {
+		name = "upload.csv"
+		if mt == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" {
+			name = "upload.xlsx"
+		}
 	}
 	f, err := s.spool(body)
 	return f, name, opts, err

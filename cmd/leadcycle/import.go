@@ -193,10 +193,10 @@ func printOutcome(ctx context.Context, store *sqldb.Store, job *leadcycle.Import
 	fmt.Fprintf(stdout, "%s: %d rows in %.1f s (%.0f rows/s): %d created, %d updated, %d skipped, %d failed\n",
 		job.Status, job.Rows, took.Seconds(), rate, job.Created, job.Updated, job.Skipped, job.Failed)
 	if job.AccountsCreated > 0 {
-		fmt.Fprintf(stdout, "%d accounts created for companies that were not found\n", job.AccountsCreated)
+		fmt.Fprintf(stdout, "%d account(s) created for companies that were not found\n", job.AccountsCreated)
 	}
 	if job.LeadsWithoutContact > 0 {
-		fmt.Fprintf(stdout, "%d leads have no contact (no contact has their email); they are in the report\n", job.LeadsWithoutContact)
+		fmt.Fprintf(stdout, "%d lead(s) have no contact (no contact has their email); they are in the report\n", job.LeadsWithoutContact)
 	}
 	if report != "" {
 		f, err := os.Create(report)

@@ -25,7 +25,7 @@ func TestImportAndExportCommands(t *testing.T) {
 		t.Fatalf("import: exit %d\n%s\n%s", code, out, errOut)
 	}
 	for _, want := range []string{"import 1: contacts from contacts.csv (csv utf-8 semicolon)", "Correo electrónico", "→ email (auto)",
-		"done: 3 rows", "2 created, 0 updated, 0 skipped, 1 failed", "2 accounts created", "report: " + report} {
+		"done: 3 rows", "2 created, 0 updated, 0 skipped, 1 failed", "2 account(s) created", "report: " + report} {
 		if !strings.Contains(out, want) {
 			t.Errorf("import output lacks %q:\n%s", want, out)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/leadcycle/leadcycle"
 )
@@ -105,8 +106,27 @@ func newEraser(ctx context.Context, x personalStore, tx *sql.Tx, sub *subject) *
 // deliveries a concurrent fan-out makes for them are seen; the rows that
 // refer to the contact and its leads next; the leads and the contact last.
 func (e *eraser) steps() []func() error {
-	return []func() error{e.events, e.opportunities, e.linkedIn, e.submissions, e.captureLog, e.tracking, e.rescore,
+	return []func() error{e.events, e.opportunities, e.linkedIn, e.submissions, e.captureLog, e.tracking, e.importReports, e.rescore,
 		e.contactRows, e.leadRows, e.matchKeys, e.leads, e.contact}
+}
+
+// importReports blanks the cells of import reports that hold the contact's
+// email or phone (a refused row of the same person); the rest of such a
+// report line (line, column, reason) names no one.
+func (e *eraser) importReports() error {
+	c := e.sub.contact
+	var conds []string
+	var args []any
+	if c.Email != "" {
+		conds, args = append(conds, "lower(value) = ?"), append(args, strings.ToLower(c.Email))
+	}
+	if c.Phone != "" {
+		conds, args = append(conds, "value = ?"), append(args, c.Phone)
+	}
+	if len(conds) == 0 {
+		return nil
+	}
+	return e.exec(e.rep.Unlinked, "import_errors", "UPDATE import_errors SET value = '' WHERE "+strings.Join(conds, " OR "), args...)
 }
 
 func (e *eraser) contactID() int64 { return int64(e.sub.contact.ID) }
