@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -30,8 +31,8 @@ func (s *Server) registerImports() {
 	read, write := leadcycle.Perm("imports", leadcycle.ActionRead), leadcycle.Perm("imports", leadcycle.ActionWrite)
 	s.handle("GET", importsBase, read, s.listImports)
 	s.handle("POST", importsBase, write, s.createImport)
-	s.handle("GET", importsBase+"/{id}", read, s.getImport)
-	s.handle("POST", importsBase+"/{id}/cancel", write, s.cancelImport)
+	s.handle("GET", importsBase+"/{id}", read, jobAction(s.store.Imports().GetImport))
+	s.handle("POST", importsBase+"/{id}/cancel", write, jobAction(s.store.Imports().CancelImport))
 	s.handle("GET", importsBase+"/{id}/errors", read, s.importErrors)
 	s.handle("GET", importsBase+"/{id}/errors.csv", read, s.importErrorsCSV)
 	register(s, resource[leadcycle.ImportMapping]{name: "import-mappings", schema: "ImportMapping", repo: s.store.ImportMappings})
@@ -63,32 +64,21 @@ func (s *Server) listImports(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-func (s *Server) getImport(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
+// jobAction answers with the job that do returns for the import in the path.
+func jobAction(do func(ctx context.Context, id leadcycle.ID) (*leadcycle.ImportJob, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		job, err := do(r.Context(), id)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, job)
 	}
-	job, err := s.store.Imports().GetImport(r.Context(), id)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, job)
-}
-
-func (s *Server) cancelImport(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	job, err := s.store.Imports().CancelImport(r.Context(), id)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, job)
 }
 
 // createImport takes the file as multipart/form-data (a "file" part and an
@@ -294,13 +284,19 @@ func setOptions(o *leadcycle.ImportOptions, get func(string) (string, bool), all
 	return nil
 }
 
-func (s *Server) importErrors(w http.ResponseWriter, r *http.Request) {
+// importID reads the id of an existing import from the path.
+func (s *Server) importID(r *http.Request) (leadcycle.ID, error) {
 	id, err := pathID(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
+		return 0, err
 	}
-	if _, err := s.store.Imports().GetImport(r.Context(), id); err != nil {
+	_, err = s.store.Imports().GetImport(r.Context(), id)
+	return id, err
+}
+
+func (s *Server) importErrors(w http.ResponseWriter, r *http.Request) {
+	id, err := s.importID(r)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -339,12 +335,8 @@ func errorPage(r *http.Request) (limit int, after int64, err error) {
 
 // importErrorsCSV downloads the whole error report as CSV.
 func (s *Server) importErrorsCSV(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
+	id, err := s.importID(r)
 	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if _, err := s.store.Imports().GetImport(r.Context(), id); err != nil {
 		writeError(w, r, err)
 		return
 	}

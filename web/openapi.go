@@ -157,6 +157,25 @@ func buildOpenAPI() obj {
 	}
 }
 
+// idParameter is the {id} path parameter of a record.
+func idParameter() obj {
+	return obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string", "pattern": "^[0-9]+$"}}
+}
+
+// pageParameters are the limit and cursor of a paged list.
+func pageParameters() []obj {
+	return []obj{
+		{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": leadcycle.MaxLimit, "default": leadcycle.DefaultLimit}},
+		{"name": "cursor", "in": "query", "schema": obj{"type": "string"}, "description": "next_cursor of the previous page"},
+	}
+}
+
+// pageResponse is the answer of a paged list of schema.
+func pageResponse(schema string) obj {
+	return jsonResponse("One page", obj{"type": "object", "required": []string{"items", "next_cursor"},
+		"properties": obj{"items": obj{"type": "array", "items": ref(schema)}, "next_cursor": obj{"type": "string", "description": "Pass as cursor for the next page; empty on the last page."}}})
+}
+
 func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 
 func problemResponse(desc string) obj {
@@ -224,7 +243,7 @@ func describeOperation(op operation) obj {
 		return out
 	}
 	schema := schemaOf(op.Collection)
-	idParam := obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string", "pattern": "^[0-9]+$"}}
+	idParam := idParameter()
 	responses["401"] = problemResponse("No valid API key")
 	responses["403"] = problemResponse("The key's role may not do this")
 	switch op.Kind {

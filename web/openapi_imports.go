@@ -81,15 +81,9 @@ func describeImports(op operation, out obj) obj {
 	responses := out["responses"].(obj)
 	responses["401"] = problemResponse("No valid API key")
 	responses["403"] = problemResponse("The key's role may not do this")
-	idParam := obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string", "pattern": "^[0-9]+$"}}
-	pageParams := []obj{
-		{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": leadcycle.MaxLimit, "default": leadcycle.DefaultLimit}},
-		{"name": "cursor", "in": "query", "schema": obj{"type": "string"}, "description": "next_cursor of the previous page"},
-	}
-	page := func(schema string) obj {
-		return jsonResponse("One page", obj{"type": "object", "required": []string{"items", "next_cursor"},
-			"properties": obj{"items": obj{"type": "array", "items": ref(schema)}, "next_cursor": obj{"type": "string", "description": "Pass as cursor for the next page; empty on the last page."}}})
-	}
+	idParam := idParameter()
+	pageParams := pageParameters()
+	page := pageResponse
 	switch op.Kind {
 	case "import-list":
 		out["operationId"] = "listImports"

@@ -76,7 +76,7 @@ func describePersonal(op operation, out obj) obj {
 	responses := out["responses"].(obj)
 	responses["401"] = problemResponse("No valid API key")
 	responses["403"] = problemResponse("The key's role may not do this")
-	idParam := obj{"name": "id", "in": "path", "required": true, "schema": obj{"type": "string", "pattern": "^[0-9]+$"}}
+	idParam := idParameter()
 	switch op.Kind {
 	case "personal-export":
 		out["operationId"] = "exportContactPersonalData"

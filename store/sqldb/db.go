@@ -183,17 +183,7 @@ func (db *DB) InConnTxRetry(ctx context.Context, fn func(conn *sql.Conn, tx *sql
 		return fmt.Errorf("connection: %w", err)
 	}
 	defer conn.Close()
-	for attempt := 0; ; attempt++ {
-		err := db.inConnTx(ctx, conn, fn)
-		if err == nil || db.Dialect.IsRetryable == nil || !db.Dialect.IsRetryable(err) || attempt == 4 {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(1+rand.IntN(10<<attempt)) * time.Millisecond):
-		}
-	}
+	return db.retry(ctx, func() error { return db.inConnTx(ctx, conn, fn) })
 }
 
 func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
@@ -217,8 +207,14 @@ func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Co
 // five times. fn must not change anything outside the transaction that a
 // second run would not set again.
 func (db *DB) InTxRetry(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.retry(ctx, func() error { return db.InTx(ctx, fn) })
+}
+
+// retry runs a transaction again, up to five times in all, while the
+// database aborts it to break a deadlock.
+func (db *DB) retry(ctx context.Context, run func() error) error {
 	for attempt := 0; ; attempt++ {
-		err := db.InTx(ctx, fn)
+		err := run()
 		if err == nil || db.Dialect.IsRetryable == nil || !db.Dialect.IsRetryable(err) || attempt == 4 {
 			return err
 		}
