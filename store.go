@@ -246,6 +246,7 @@ type Store interface {
 	Workflow() WorkflowStore
 	WebhookDeliveries() WebhookStore
 	Imports() ImportStore
+	Logins() LoginStore
 	ImportMappings() Repo[ImportMapping]
 	// PersonalData exports and erases the personal data of contacts (GDPR)
 	// and keeps the audit log of both.

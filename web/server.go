@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/forms"
+	"github.com/leadcycle/leadcycle/password"
 	"github.com/leadcycle/leadcycle/seal"
 	"github.com/leadcycle/leadcycle/webhook"
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +46,9 @@ type Options struct {
 	// Sealer seals webhook secrets at rest; from LEADCYCLE_SECRET_KEY when
 	// nil.
 	Sealer *seal.Sealer
+	// SecureCookies marks session cookies Secure on plain HTTP too, for a
+	// server behind a TLS proxy.
+	SecureCookies bool
 	// MaxImportBytes is the largest accepted import upload; 1 GiB when 0.
 	// ImportDir keeps uploads while they are checked; the system's
 	// temporary directory when "".
@@ -77,6 +82,11 @@ type Server struct {
 	retention    time.Duration
 	maxImport    int64
 	importDir    string
+	// secureCookies marks session cookies Secure even on plain HTTP (the
+	// server sits behind a TLS proxy); dummyHash is verified for unknown
+	// emails so that a login takes as long either way.
+	secureCookies bool
+	dummyHash     string
 
 	// routes lists every registered route, for the OpenAPI test.
 	routes []Route
@@ -124,6 +134,8 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 	s.webhookGuard = webhook.Guard{AllowPrivate: opts.WebhookAllowPrivate, AllowHosts: opts.WebhookAllowHosts}
 	s.retention = opts.EventRetention
 	s.maxImport, s.importDir = opts.MaxImportBytes, opts.ImportDir
+	s.secureCookies = opts.SecureCookies
+	s.dummyHash, _ = password.Hash(rand.Text(), password.Default)
 	if s.maxImport == 0 {
 		s.maxImport = 1 << 30
 	}
@@ -198,6 +210,7 @@ func (s *Server) registerRoutes() {
 	s.registerWorkflow()
 	s.registerWebhooks()
 	s.registerImports()
+	s.registerLogin()
 	s.registerPersonalData()
 
 	s.handleUnmatched()
@@ -270,7 +283,21 @@ type keyEntry struct {
 // authorize checks the bearer key and that its role holds perm.
 func (s *Server) authorize(perm leadcycle.Permission, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, err := s.authenticate(r)
+		ctx := r.Context()
+		var key *leadcycle.APIKey
+		var err error
+		if _, noCookie := r.Cookie(SessionCookie); r.Header.Get("Authorization") == "" && noCookie == nil {
+			// A browser session: its user's role, and the CSRF token on
+			// every request that changes something.
+			var sess *leadcycle.Session
+			var u *leadcycle.User
+			if sess, u, err = s.cookieSession(r); err == nil {
+				err = checkCSRF(r, sess)
+				key, ctx = sessionPrincipal(u), context.WithValue(ctx, ctxKeyUser{}, u)
+			}
+		} else {
+			key, err = s.authenticate(r)
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -280,7 +307,7 @@ func (s *Server) authorize(perm leadcycle.Permission, next http.Handler) http.Ha
 			writeError(w, r, leadcycle.Errorf(leadcycle.EForbidden, "the role %s may not %s %s", key.Role, strings.ReplaceAll(action, "_", " "), resource))
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxAPIKey, key)))
 	})
 }
 

@@ -136,6 +136,9 @@ func checkLeadUpdate(r *http.Request, patch map[string]json.RawMessage) error {
 
 // actorOf names who makes the request, for timelines and events.
 func actorOf(r *http.Request) string {
+	if u := userOf(r.Context()); u != nil {
+		return fmt.Sprintf("user %s %q (%s)", u.ID, u.Email, u.Role)
+	}
 	k := apiKeyOf(r.Context())
 	if k == nil {
 		return "anonymous"
@@ -333,9 +336,12 @@ func (s *Server) handleEventsOnce(ctx context.Context) int {
 func (s *Server) runWorkflow(ctx context.Context, interval time.Duration) {
 	var purged time.Time
 	for ctx.Err() == nil {
-		if s.retention > 0 && time.Since(purged) > time.Hour {
+		if time.Since(purged) > time.Hour {
 			purged = time.Now()
-			s.purgeEvents(ctx)
+			if s.retention > 0 {
+				s.purgeEvents(ctx)
+			}
+			s.purgeSessions(ctx)
 		}
 		if s.handleEventsOnce(ctx) > 0 {
 			continue
@@ -350,6 +356,15 @@ func (s *Server) runWorkflow(ctx context.Context, interval time.Duration) {
 // HandleEvents makes one pass of the workflow over pending events (tests
 // and the CLI use it).
 func (s *Server) HandleEvents(ctx context.Context) int { return s.handleEventsOnce(ctx) }
+
+// purgeSessions deletes the browser sessions that have ended.
+func (s *Server) purgeSessions(ctx context.Context) {
+	if n, err := s.store.Logins().PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("purge sessions", "error", err.Error())
+	} else if n > 0 {
+		s.log.Info("purged sessions", "sessions", n)
+	}
+}
 
 // purgeEvents deletes the outbox events and webhook deliveries older than
 // the retention period.

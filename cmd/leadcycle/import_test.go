@@ -102,3 +102,34 @@ func TestImportResumesAfterSIGINT(t *testing.T) {
 		t.Errorf("after the resume: %s", errOut)
 	}
 }
+
+// TestUserCommands makes the first admin from the command line and logs in
+// as it through the server.
+func TestUserCommands(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	code, out, errOut := cli(t, nil, "user", "create", "--email", "Admin@Example.gal", "--name", "Primeira Admin", "--role", "admin", "--data", data)
+	if code != 0 || !strings.Contains(out, "Created user 1 (admin@example.gal, role admin)") {
+		t.Fatalf("user create: exit %d\n%s\n%s", code, out, errOut)
+	}
+	generated := lastLine(out)
+	if len(generated) < 20 {
+		t.Fatalf("generated password %q", generated)
+	}
+	code, _, errOut = cli(t, nil, "user", "create", "--email", "x@example.gal", "--name", "X", "--role", "boss", "--data", data)
+	if code != 2 || !strings.Contains(errOut, "--role must be one of") {
+		t.Errorf("bad role: exit %d: %s", code, errOut)
+	}
+	cmd := exec.Command(binary, "user", "set-password", "--email", "admin@example.gal", "--password-stdin", "--data", data)
+	cmd.Stdin = strings.NewReader("short\n")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "at least 10") {
+		t.Errorf("weak password accepted: %v %s", err, out)
+	}
+	cmd = exec.Command(binary, "user", "set-password", "--email", "admin@example.gal", "--password-stdin", "--data", data)
+	cmd.Stdin = strings.NewReader("unha frase longa para entrar\n")
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "sessions have ended") {
+		t.Fatalf("set-password: %v %s", err, out)
+	}
+	if code, _, errOut := cli(t, nil, "user", "set-password", "--email", "nobody@example.gal", "--data", data); code == 0 || !strings.Contains(errOut, "no user has this email") {
+		t.Errorf("unknown user: exit %d: %s", code, errOut)
+	}
+}

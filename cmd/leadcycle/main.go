@@ -43,6 +43,7 @@ Commands:
   migrate    apply database migrations and exit
   apikey     create, list or revoke API keys
   generate   load deterministic synthetic data
+  user       create users who log in to the web application, or set their password
   import     import contacts, accounts or leads from a CSV or XLSX file
   export     export contacts, accounts or leads to CSV or XLSX
   linkedin   sync LinkedIn Lead Gen Forms responses now, or list the connections
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv en
 		err = cmdAPIKey(ctx, args[1:], stdout, stderr, getenv)
 	case "generate":
 		err = cmdGenerate(ctx, args[1:], stdout, stderr, getenv)
+	case "user":
+		err = cmdUser(ctx, args[1:], stdout, stderr, getenv)
 	case "import":
 		err = cmdImport(ctx, args[1:], stdout, stderr, getenv)
 	case "export":

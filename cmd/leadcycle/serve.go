@@ -30,6 +30,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	maxBody := fs.Int64("max-body", 1<<20, "largest accepted request body, in bytes")
 	maxImport := fs.Int64("import-max-bytes", 1<<30, "largest accepted import upload, in bytes")
+	secureCookies := fs.Bool("secure-cookies", false, "mark session cookies Secure even on plain HTTP (the server sits behind a TLS proxy)")
 	spool := fs.String("spool", "", "directory for submissions the database cannot take (default: DATA/spool, or ./leadcycle-spool with --database)")
 	freeMail := fs.String("free-mail-domains", "", "comma-separated extra free mail domains, never linked to accounts by domain")
 	shutdownTimeout := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on SIGINT/SIGTERM")
@@ -74,7 +75,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if *freeMail != "" {
 		store.SetFreeMailDomains(append(slices.Clone(sqldb.DefaultFreeMailDomains), strings.Split(*freeMail, ",")...))
 	}
-	handler := web.NewServer(store, web.Options{Logger: log, Registry: reg, Version: versionString(), MaxBodyBytes: *maxBody, MaxImportBytes: *maxImport, SpoolDir: *spool,
+	handler := web.NewServer(store, web.Options{Logger: log, Registry: reg, Version: versionString(), MaxBodyBytes: *maxBody, MaxImportBytes: *maxImport, SecureCookies: *secureCookies, SpoolDir: *spool,
 		WebhookAllowPrivate: *hookPrivate, WebhookAllowHosts: splitList(*hookHosts), EventRetention: *retention})
 	workers, stopWorkers := context.WithCancel(context.Background())
 	workersDone := make(chan struct{})

@@ -77,6 +77,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"delivery_jobs", deliveryJobTests},
 		{"personal_data", personalDataTests},
 		{"imports", importTests},
+		{"logins", loginTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
