@@ -33,10 +33,7 @@ func apikeyCreate(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	secret, prefix := leadcycle.NewAPIKeySecret()
 	key := &leadcycle.APIKey{Name: *name, Role: *role, Prefix: prefix, Hash: leadcycle.HashAPIKey(secret)}
 	if err := key.Validate(); err != nil {
-		for _, f := range leadcycle.ErrorFields(err) {
-			fmt.Fprintf(stderr, "leadcycle apikey create: --%s %s\n", f.Field, f.Message)
-		}
-		return errUsage
+		return flagErrors(stderr, "apikey create", err)
 	}
 	store, err := db.open(ctx, nil)
 	if err != nil {
@@ -110,4 +107,13 @@ func apikeyRevoke(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	}
 	fmt.Fprintf(stdout, "Revoked API key %s.\n", id)
 	return nil
+}
+
+// flagErrors prints a validation error as one line per flag at fault and
+// returns errUsage.
+func flagErrors(stderr io.Writer, command string, err error) error {
+	for _, f := range leadcycle.ErrorFields(err) {
+		fmt.Fprintf(stderr, "leadcycle %s: --%s %s\n", command, f.Field, f.Message)
+	}
+	return errUsage
 }

@@ -42,10 +42,7 @@ func userCreate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	u := &leadcycle.User{Email: *email, Name: *name, Role: *role, Active: true}
 	u.Normalize()
 	if err := u.Validate(); err != nil {
-		for _, f := range leadcycle.ErrorFields(err) {
-			fmt.Fprintf(stderr, "leadcycle user create: --%s %s\n", f.Field, f.Message)
-		}
-		return errUsage
+		return flagErrors(stderr, "user create", err)
 	}
 	secret, generated, err := newPassword(*fromStdin, u)
 	if err != nil {
