@@ -2,6 +2,7 @@ package leadcycle
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -47,6 +48,22 @@ func (c *Consent) normalize() {
 
 // Custom holds the values of the custom fields declared for an entity.
 type Custom map[string]any
+
+// Text returns a custom value as text, as a file or a match key writes it:
+// numbers without exponent or trailing zeros, true/false; "" when it is not
+// set (values are strings, numbers or booleans, as their types allow).
+func (c Custom) Text(name string) string {
+	switch v := c[name].(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	default:
+		return ""
+	}
+}
 
 // Contact is a person; everything in marketing centres on contacts.
 type Contact struct {

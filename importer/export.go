@@ -2,7 +2,6 @@ package importer
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -158,22 +157,6 @@ func numText(f *float64) string {
 	return strconv.FormatFloat(*f, 'f', -1, 64)
 }
 
-// customText formats a custom value as the importer reads it back.
-func customText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	default:
-		return fmt.Sprint(x)
-	}
-}
-
 // customColumns are one column per custom field of the schema.
 func customColumns[T any](schema leadcycle.Schema, custom func(*T) leadcycle.Custom) []column[T] {
 	out := make([]column[T], 0, len(schema))
@@ -185,7 +168,7 @@ func customColumns[T any](schema leadcycle.Schema, custom func(*T) leadcycle.Cus
 		case leadcycle.FieldDate:
 			kind = tabular.KindDate
 		}
-		out = append(out, column[T]{"custom." + f.Name, kind, func(v *T) string { return customText(custom(v)[f.Name]) }})
+		out = append(out, column[T]{"custom." + f.Name, kind, func(v *T) string { return custom(v).Text(f.Name) }})
 	}
 	return out
 }

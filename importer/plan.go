@@ -82,13 +82,13 @@ func mapColumns(ctx context.Context, store leadcycle.Store, job *leadcycle.Impor
 		if err != nil {
 			return fatalf("mapping %s: %s", *job.Options.MappingID, leadcycle.ErrorMessage(err))
 		}
-		if m, err = applyMapping(m, entity, saved.Columns, schema, "saved", header); err != nil {
+		if m, err = applyMapping(m, entity, saved.Columns, schema, "saved"); err != nil {
 			return fatalf("mapping %q: %v", saved.Name, err)
 		}
 		mergeValues(&job.Options, saved.Values)
 	}
 	if len(job.Options.Columns) > 0 {
-		if m, err = applyMapping(m, entity, job.Options.Columns, schema, "explicit", header); err != nil {
+		if m, err = applyMapping(m, entity, job.Options.Columns, schema, "explicit"); err != nil {
 			return fatalf("%v", err)
 		}
 	}
@@ -120,7 +120,7 @@ func mapColumns(ctx context.Context, store leadcycle.Store, job *leadcycle.Impor
 }
 
 // applyMapping applies explicit column choices, marking how they were made.
-func applyMapping(m mapping.Mapping, entity string, cols map[string]string, schema leadcycle.Schema, how string, header []string) (mapping.Mapping, error) {
+func applyMapping(m mapping.Mapping, entity string, cols map[string]string, schema leadcycle.Schema, how string) (mapping.Mapping, error) {
 	out, err := m.Apply(entity, cols, schema)
 	if err != nil {
 		return m, err
@@ -130,7 +130,6 @@ func applyMapping(m mapping.Mapping, entity string, cols map[string]string, sche
 			out.Columns[i].How = how
 		}
 	}
-	_ = header
 	return out, nil
 }
 

@@ -93,18 +93,9 @@ func (c *csvReader) readHeader(sepLine bool) error {
 			return err
 		}
 	}
-	row, err := c.Next()
-	var rowErr *RowError
-	switch {
-	case err == io.EOF:
-		return ErrNoHeader
-	case errors.As(err, &rowErr):
-		return fmt.Errorf("the header row cannot be read: %w", err)
-	case err != nil:
-		return err
-	}
-	c.header = cleanHeader(row.Cells)
-	return nil
+	header, err := readHeader(c.Next)
+	c.header = header
+	return err
 }
 
 // Info says what was detected.

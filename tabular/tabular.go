@@ -1,6 +1,7 @@
 package tabular
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -246,6 +247,22 @@ func isZip(head []byte) bool {
 	s := string(head)
 	return strings.HasPrefix(s, "PK\x03\x04") || strings.HasPrefix(s, "PK\x05\x06") ||
 		strings.HasPrefix(s, "PK\x07\x08")
+}
+
+// readHeader reads the first row through next as the header: a file
+// without one is ErrNoHeader, a broken one an error that says so.
+func readHeader(next func() (Row, error)) ([]string, error) {
+	row, err := next()
+	var rowErr *RowError
+	switch {
+	case err == io.EOF:
+		return nil, ErrNoHeader
+	case errors.As(err, &rowErr):
+		return nil, fmt.Errorf("the header row cannot be read: %w", err)
+	case err != nil:
+		return nil, err
+	}
+	return cleanHeader(row.Cells), nil
 }
 
 // cleanHeader trims the header cells and removes byte order marks and NULs.

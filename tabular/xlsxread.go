@@ -2,7 +2,6 @@ package tabular
 
 import (
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -78,18 +77,9 @@ func loadSheetContext(p *xlsxPackage, wb *workbook) (*sheetReader, error) {
 
 // readHeader reads the first non-blank row.
 func (x *xlsxReader) readHeader() error {
-	row, err := x.sheet.next()
-	var rowErr *RowError
-	switch {
-	case err == io.EOF:
-		return ErrNoHeader
-	case errors.As(err, &rowErr):
-		return fmt.Errorf("the header row cannot be read: %w", err)
-	case err != nil:
-		return err
-	}
-	x.header = cleanHeader(row.Cells)
-	return nil
+	header, err := readHeader(x.sheet.next)
+	x.header = header
+	return err
 }
 
 // Info says which sheet is read.

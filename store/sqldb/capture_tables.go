@@ -118,16 +118,23 @@ func accountByDomain(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle.Conta
 	if db.IsFreeMail(domain) {
 		return nil
 	}
-	var id int64
-	err := db.QueryRowQ(ctx, tx, "SELECT id FROM accounts WHERE domain = ? ORDER BY updated_at DESC, id DESC LIMIT 1", domain).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
+	id, err := accountIDByDomain(ctx, db, tx, domain)
+	if err != nil || id == 0 {
 		return err
 	}
-	c.AccountID = leadcycle.IDPtr(leadcycle.ID(id))
+	c.AccountID = leadcycle.IDPtr(id)
 	return nil
+}
+
+// accountIDByDomain returns the most recently updated account with the
+// domain, or 0.
+func accountIDByDomain(ctx context.Context, db *DB, q querier, domain string) (leadcycle.ID, error) {
+	var id int64
+	err := db.QueryRowQ(ctx, q, "SELECT id FROM accounts WHERE domain = ? ORDER BY updated_at DESC, id DESC LIMIT 1", domain).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return leadcycle.ID(id), err
 }
 
 func init() {

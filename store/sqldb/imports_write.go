@@ -294,16 +294,15 @@ func (w *importWriter) linkAccount(ctx context.Context, r *leadcycle.ImportRow, 
 // findAccount returns the most recently updated account with the domain,
 // else with the name (case-insensitive), or 0.
 func (w *importWriter) findAccount(ctx context.Context, domain, name string) (leadcycle.ID, error) {
-	var id int64
 	if domain != "" {
-		err := w.s.QueryRowQ(ctx, w.tx, "SELECT id FROM accounts WHERE domain = ? ORDER BY updated_at DESC, id DESC LIMIT 1", domain).Scan(&id)
-		if err == nil || !errors.Is(err, sql.ErrNoRows) {
-			return leadcycle.ID(id), err
+		if id, err := accountIDByDomain(ctx, w.s.DB, w.tx, domain); err != nil || id != 0 {
+			return id, err
 		}
 	}
 	if name == "" {
 		return 0, nil
 	}
+	var id int64
 	err := w.s.QueryRowQ(ctx, w.tx, "SELECT id FROM accounts WHERE lower(name) = lower(?) ORDER BY updated_at DESC, id DESC LIMIT 1", name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
@@ -321,10 +320,10 @@ func (w *importWriter) exists(ctx context.Context, table string, id leadcycle.ID
 	return id, err
 }
 
+// mustExist refuses a reference to a missing record.
 func (w *importWriter) mustExist(ctx context.Context, table, field string, id leadcycle.ID) error {
-	var one int
-	err := w.s.QueryRowQ(ctx, w.tx, "SELECT 1 FROM "+table+" WHERE id = ?", int64(id)).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
+	found, err := w.exists(ctx, table, id)
+	if err == nil && found == 0 {
 		return leadcycle.FieldErrorf(leadcycle.EInvalid, field, "%s %s does not exist", strings.TrimSuffix(table, "s"), id)
 	}
 	return err
@@ -422,16 +421,16 @@ func (w *importWriter) leadContact(ctx context.Context, r *leadcycle.ImportRow) 
 	if email == "" {
 		return nil, nil
 	}
-	var id int64
-	err := w.s.QueryRowQ(ctx, w.tx, "SELECT id FROM contacts WHERE email = ? ORDER BY updated_at DESC, id DESC LIMIT 1", email).Scan(&id)
+	c := new(leadcycle.Contact)
+	err := w.s.QueryRowQ(ctx, w.tx, w.s.contacts.selectSQL+" WHERE email = ? ORDER BY updated_at DESC, id DESC LIMIT 1", email).Scan(contactTable.dests(c)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return &leadcycle.Contact{Email: email}, nil // keys the lead by the email it was given
 	}
 	if err != nil {
 		return nil, err
 	}
-	in.ContactID = leadcycle.IDPtr(leadcycle.ID(id))
-	return getRow(ctx, w.s.DB, w.tx, contactTable, leadcycle.ID(id), false)
+	in.ContactID = leadcycle.IDPtr(c.ID)
+	return c, nil
 }
 
 func (w *importWriter) createLead(ctx context.Context, r *leadcycle.ImportRow, key string) error {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/leadcycle/leadcycle"
@@ -39,22 +38,9 @@ func queryStrategies(ctx context.Context, db *DB, q querier, kind string) ([]lea
 	return scanAll(rows, scanRecord(strategyTable))
 }
 
-func customText(c leadcycle.Custom, name string) string {
-	switch v := c[name].(type) {
-	case string:
-		return v
-	case float64:
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	case bool:
-		return strconv.FormatBool(v)
-	default:
-		return ""
-	}
-}
-
 func contactValue(c *leadcycle.Contact, field string) string {
 	if name, ok := strings.CutPrefix(field, "custom."); ok {
-		return customText(c.Custom, name)
+		return c.Custom.Text(name)
 	}
 	switch field {
 	case "email":
@@ -82,7 +68,7 @@ func idText(id *leadcycle.ID) string {
 // contact the lead belongs to (or is about to).
 func leadValue(l *leadcycle.Lead, contact *leadcycle.Contact, field string) string {
 	if name, ok := strings.CutPrefix(field, "custom."); ok {
-		return customText(l.Custom, name)
+		return l.Custom.Text(name)
 	}
 	switch field {
 	case "email", "phone":
@@ -349,7 +335,7 @@ func sameLeadKeyFields(a, b *leadcycle.Lead) bool {
 		return false
 	}
 	for k, v := range a.Custom {
-		if customText(b.Custom, k) != customText(leadcycle.Custom{k: v}, k) {
+		if b.Custom.Text(k) != (leadcycle.Custom{k: v}).Text(k) {
 			return false
 		}
 	}
