@@ -44,6 +44,10 @@ var everyone = Roles
 // policy lists, per permission, the roles that hold it. Admin holds all of
 // them; a permission missing here is admin-only.
 var policy = map[Permission][]string{
+	// Every signed-in user sees their own dashboard and sets their language.
+	"profile:read":  everyone,
+	"profile:write": everyone,
+
 	"contacts:read":              everyone,
 	"contacts:write":             {RoleMarketer, RoleTelesales, RoleSales, RoleSalesManager},
 	"contacts:delete":            {RoleMarketer, RoleSalesManager},

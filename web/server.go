@@ -90,6 +90,8 @@ type Server struct {
 
 	// routes lists every registered route, for the OpenAPI test.
 	routes []Route
+	// ui renders the pages of the browser interface.
+	ui *ui
 }
 
 // Route is one registered method and path pattern.
@@ -212,6 +214,8 @@ func (s *Server) registerRoutes() {
 	s.registerImports()
 	s.registerLogin()
 	s.registerPersonalData()
+	s.ui = newUI()
+	s.registerUI()
 
 	s.handleUnmatched()
 }

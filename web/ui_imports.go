@@ -1,0 +1,4 @@
+package web
+
+// registerImportPages is replaced by the screens of this area.
+func (s *Server) registerImportPages() {}

@@ -1,0 +1,4 @@
+package web
+
+// registerRecordPages is replaced by the screens of this area.
+func (s *Server) registerRecordPages() {}
