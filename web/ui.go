@@ -221,6 +221,16 @@ func (s *Server) signedIn(perm leadcycle.Permission, h pageFunc) http.Handler {
 	})
 }
 
+// PageRoutes returns the registered pages and page actions with their
+// permissions.
+func (s *Server) PageRoutes() []Route {
+	out := make([]Route, len(s.ui.routes))
+	for i, r := range s.ui.routes {
+		out[i] = Route(r)
+	}
+	return out
+}
+
 // checkPageCSRF takes the CSRF token from the form (plain HTML forms) or the
 // header (htmx requests).
 func checkPageCSRF(r *http.Request, sess *leadcycle.Session) error {

@@ -566,11 +566,12 @@ func (s *Server) leadFieldsSubmit(w http.ResponseWriter, r *http.Request, p *pag
 	}
 	flash := p.T("lead.saved")
 	if r.PostFormValue("do") == "complete" {
-		if err := s.api(r, p, "POST", "/api/v1/leads/"+d.Lead.ID.String()+"/complete-stage", map[string]any{}, nil); err != nil {
+		stage, err := s.completeFromPage(r, p, d)
+		if err != nil {
 			d, _ = s.reloadLead(r, p, d, stageKey)
 			return s.leadPageProblem(r, p, d, err)
 		}
-		flash = p.T("lead.stage_completed", "Stage", s.stageName(p, d.Process, d.Lead.Stage))
+		flash = p.T("lead.stage_completed", "Stage", s.stageName(p, d.Process, stage))
 		stageKey = ""
 	}
 	to := "/leads/" + d.Lead.ID.String()
@@ -579,6 +580,25 @@ func (s *Server) leadFieldsSubmit(w http.ResponseWriter, r *http.Request, p *pag
 	}
 	s.redirect(w, r, to, flash)
 	return "", nil
+}
+
+// completeFromPage completes the stage the page showed as active and
+// returns the lead's new stage. When the saved fields already moved the lead
+// on (ticking "accepted by telesales" fires the process's own transition),
+// the stage is not completed a second time.
+func (s *Server) completeFromPage(r *http.Request, p *page, d *leadPageData) (string, error) {
+	path := "/api/v1/leads/" + d.Lead.ID.String()
+	var now leadcycle.Lead
+	if err := s.api(r, p, "GET", path, nil, &now); err != nil {
+		return "", err
+	}
+	if now.Stage != d.Lead.Stage {
+		return now.Stage, nil
+	}
+	if err := s.api(r, p, "POST", path+"/complete-stage", map[string]any{}, &now); err != nil {
+		return "", err
+	}
+	return now.Stage, nil
 }
 
 // reloadLead reads the lead page again after a partial change; on failure
