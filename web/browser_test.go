@@ -84,7 +84,7 @@ func saveScreenshot(t *testing.T, ctx context.Context) {
 	shotCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	url, _ := chromedp.Run(shotCtx, chromedp.Location())
-	png, err := chromedp.Run(shotCtx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(shotCtx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Logf("screenshot: %v", err)
 		return

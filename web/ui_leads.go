@@ -345,7 +345,7 @@ func (s *Server) leadTimeline(r *http.Request, p *page, d *leadPageData) ([]time
 		items = append(items, it)
 	}
 	if d.Lead.ContactID != nil {
-		q := leadcycle.ListQuery{Filters: []leadcycle.Filter{{Columns: []string{"contact_id"}, Op: leadcycle.OpEq, Value: *d.Lead.ContactID}}, Limit: 30, Sort: "-occurred_at"}
+		q := leadcycle.ListQuery{Filters: []leadcycle.Filter{{Columns: []string{"contact_id"}, Op: leadcycle.OpEq, Value: *d.Lead.ContactID}}, Limit: 30, Sort: "occurred_at", Desc: true}
 		if page, err := s.store.Interactions().List(r.Context(), q); err == nil {
 			for _, in := range page.Items {
 				items = append(items, timelineItem{At: in.OccurredAt, Kind: "interaction", Title: p.T("interaction." + in.Type), Detail: interactionDetail(in)})
@@ -383,13 +383,24 @@ func (s *Server) stageName(p *page, proc *leadcycle.Process, key string) string 
 // shipped stages, the process's own name once the user has renamed one.
 func (p *page) StageName(st leadcycle.Stage) string { return p.stageName(st.Key, st.Name) }
 
-func (p *page) stageName(key, name string) string {
-	id := "stage." + key
+// StageDescription is a stage's description as shown, translated like its
+// name while it is the shipped one.
+func (p *page) StageDescription(st leadcycle.Stage) string {
+	return p.shipped("stage_desc."+st.Key, st.Description)
+}
+
+// shipped shows the catalog's translation of a text leadcycle ships (the
+// default process's names and descriptions) unless the user changed it.
+func (p *page) shipped(id, text string) string {
 	english := p.en.T(id)
-	if english == id || (name != "" && name != english) {
-		return cmp.Or(name, key)
+	if english == id || (text != "" && text != english) {
+		return text
 	}
 	return p.T(id)
+}
+
+func (p *page) stageName(key, name string) string {
+	return cmp.Or(p.shipped("stage."+key, name), key)
 }
 
 // stageInput is one field of the selected stage as a form input.
@@ -490,15 +501,7 @@ func builtinInputKind(entity, name string, v any) (kind string, options []string
 // fieldLabel is a stage field's label: the catalog's for the shipped
 // labels, the process's own otherwise.
 func (p *page) fieldLabel(path, label string) string {
-	id := "field." + path
-	english := p.en.T(id)
-	if english == id {
-		return cmp.Or(label, path)
-	}
-	if label != "" && label != english {
-		return label
-	}
-	return p.T(id)
+	return cmp.Or(p.shipped("field."+path, label), path)
 }
 
 // jsonMap is a record as its JSON object.
