@@ -17,19 +17,24 @@ type svgChart struct {
 // svgBar is one bar with its label and value, placed in the view box.
 type svgBar struct {
 	Label, Value string
-	X, Y, W, H   int
-	LabelX       int
-	LabelY       int
-	ValueX       int
-	ValueY       int
+	// Short is the label as drawn.
+	Short      string
+	X, Y, W, H int
+	LabelX     int
+	LabelY     int
+	ValueX     int
+	ValueY     int
 }
 
 const (
-	chartWidth  = 600
+	chartWidth  = 520
 	barHeight   = 22
 	barGap      = 8
-	labelWidth  = 190
+	labelWidth  = 210
 	valueMargin = 50
+	// labelRunes is the longest label drawn in full; longer ones are cut
+	// with an ellipsis (the full text is in the bar's title and the table).
+	labelRunes = 26
 )
 
 // horizontalBars draws one horizontal bar per label, longest for the
@@ -44,7 +49,7 @@ func horizontalBars(p *page, title string, labels []string, values []int64) svgC
 		if top > 0 {
 			w = int(float64(span) * float64(v) / float64(top))
 		}
-		c.Bars = append(c.Bars, svgBar{Label: labels[i], Value: p.L.Number(v), X: labelWidth, Y: y, W: max(w, 1), H: barHeight,
+		c.Bars = append(c.Bars, svgBar{Label: labels[i], Short: shorten(labels[i]), Value: p.L.Number(v), X: labelWidth, Y: y, W: max(w, 1), H: barHeight,
 			LabelX: labelWidth - 8, LabelY: y + barHeight*2/3, ValueX: labelWidth + max(w, 1) + 6, ValueY: y + barHeight*2/3})
 	}
 	c.Height = max(len(values)*(barHeight+barGap), barHeight)
@@ -63,10 +68,19 @@ func histogram(p *page, title string, labels []string, values []int64) svgChart 
 			h = int(float64(plot) * float64(v) / float64(top))
 		}
 		x := i * colW
-		c.Bars = append(c.Bars, svgBar{Label: labels[i], Value: p.L.Number(v), X: x + 4, Y: plot - h + 16, W: colW - 8, H: max(h, 1),
+		c.Bars = append(c.Bars, svgBar{Label: labels[i], Short: shorten(labels[i]), Value: p.L.Number(v), X: x + 4, Y: plot - h + 16, W: colW - 8, H: max(h, 1),
 			LabelX: x + colW/2, LabelY: plot + 34, ValueX: x + colW/2, ValueY: plot - h + 12})
 	}
 	return c
+}
+
+// shorten cuts a label to labelRunes runes.
+func shorten(label string) string {
+	r := []rune(label)
+	if len(r) <= labelRunes {
+		return label
+	}
+	return string(r[:labelRunes-1]) + "…"
 }
 
 func maxOf(values []int64) int64 {
