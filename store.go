@@ -258,6 +258,8 @@ type Store interface {
 	TrackingStore
 	// Schema returns the custom field definitions of an entity.
 	Schema(ctx context.Context, entity string) (Schema, error)
+	// LeadStats counts the leads for the dashboards as of now.
+	LeadStats(ctx context.Context, now time.Time) (*LeadStats, error)
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

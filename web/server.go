@@ -214,6 +214,7 @@ func (s *Server) registerRoutes() {
 	s.registerImports()
 	s.registerLogin()
 	s.registerPersonalData()
+	s.registerStats()
 	s.ui = newUI()
 	s.registerUI()
 

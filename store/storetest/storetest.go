@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"personal_data", personalDataTests},
 		{"imports", importTests},
 		{"logins", loginTests},
+		{"lead_stats", statsTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
