@@ -200,6 +200,15 @@ func TestBrowserLogin(t *testing.T) {
 	if who := textOf(t, ctx, ".who"); !strings.Contains(who, "Ana Marketer") {
 		t.Fatalf("header shows %q", who)
 	}
+	// The first Tab reaches the skip link, which jumps to the content.
+	run(t, ctx, chromedp.KeyEvent("\t"))
+	if cls := evaluate[string](t, ctx, `document.activeElement.className`); cls != "skip" {
+		t.Fatalf("the first Tab focuses %q, want the skip link", cls)
+	}
+	run(t, ctx, chromedp.KeyEvent("\r"))
+	if id := evaluate[string](t, ctx, `document.activeElement.id || location.hash`); id != "main" && id != "#main" {
+		t.Fatalf("the skip link leads to %q", id)
+	}
 	// The language switch works from the keyboard-reachable select.
 	run(t, ctx, chromedp.SetValue(chromedp.CSS(`#lang-select`), "gl"), chromedp.WaitVisible(chromedp.CSS(`html[lang="gl"]`)))
 	if h := textOf(t, ctx, "main h1"); h != "Clientes potenciais" {
