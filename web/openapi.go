@@ -153,7 +153,7 @@ func buildOpenAPI() obj {
 		"servers":    []obj{{"url": "/"}},
 		"security":   []obj{{"bearer": []string{}}},
 		"paths":      paths,
-		"components": obj{"schemas": schemas, "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "An API key from `leadcycle apikey create`."}}},
+		"components": obj{"schemas": schemas, "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "description": "An API key from `leadcycle apikey create` or POST /api/v1/api-keys."}}},
 	}
 }
 

@@ -215,6 +215,7 @@ func (s *Server) registerRoutes() {
 	s.registerLogin()
 	s.registerPersonalData()
 	s.registerStats()
+	s.registerAPIKeys()
 	s.ui = newUI()
 	s.registerUI()
 
@@ -272,11 +273,27 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // keyCache remembers verified API keys for a short time so that most requests
-// need no database lookup. Revocation takes effect within the TTL.
+// need no database lookup. A key revoked through this server stops working at
+// once (forget); one revoked elsewhere (the CLI, another node) within the TTL.
 type keyCache struct {
 	ttl     time.Duration
 	mu      sync.Mutex
 	entries map[string]keyEntry
+	// forgets counts the calls of forget, so that a lookup that began
+	// before one does not cache what it read.
+	forgets uint64
+}
+
+// forget drops the cached entries of the key with the id.
+func (c *keyCache) forget(id leadcycle.ID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.forgets++
+	for hash, e := range c.entries {
+		if e.key.ID == id {
+			delete(c.entries, hash)
+		}
+	}
 }
 
 type keyEntry struct {
@@ -326,6 +343,7 @@ func (s *Server) authenticate(r *http.Request) (*leadcycle.APIKey, error) {
 	now := time.Now()
 	s.keys.mu.Lock()
 	e, ok := s.keys.entries[hash]
+	forgets := s.keys.forgets
 	s.keys.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e.key, nil
@@ -348,7 +366,9 @@ func (s *Server) authenticate(r *http.Request) (*leadcycle.APIKey, error) {
 	if len(s.keys.entries) > 10_000 {
 		clear(s.keys.entries)
 	}
-	s.keys.entries[hash] = keyEntry{key: key, expires: now.Add(s.keys.ttl), touched: e.touched}
+	if s.keys.forgets == forgets { // else the key may have been revoked since the lookup
+		s.keys.entries[hash] = keyEntry{key: key, expires: now.Add(s.keys.ttl), touched: e.touched}
+	}
 	s.keys.mu.Unlock()
 	return key, nil
 }
