@@ -115,7 +115,7 @@ var ListSpecs = map[string]ListSpec{
 	"leads": {
 		Filters: append([]FilterSpec{
 			eq("status", KindString, LeadStatuses...), eq("status_reason", KindString), eq("stage", KindString),
-			eq("source", KindString, Sources...), eq("contact_id", KindID), eq("account_id", KindID),
+			eq("source", KindString, Sources...), eq("campaign", KindString), eq("contact_id", KindID), eq("account_id", KindID),
 			eq("form_id", KindID), eq("event_id", KindID), eq("journey_id", KindID), eq("process_id", KindID), eq("owner_id", KindID),
 			eq("telesales_ready", KindBool), eq("telesales_accepted", KindBool), eq("sales_ready", KindBool), eq("sales_accepted", KindBool),
 			{Param: "has_parent", Column: "contact_id,account_id", Op: OpAnyNotNul, Kind: KindBool, Doc: "false lists leads with neither a parent contact nor a parent account"},

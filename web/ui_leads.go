@@ -91,9 +91,7 @@ func (s *Server) leadListPage(w http.ResponseWriter, r *http.Request, p *page) (
 	form := url.Values{"view": {view}}
 	for _, f := range append(leadListFilters, "sort") {
 		if v := strings.TrimSpace(in.Get(f)); v != "" {
-			if f != "campaign" {
-				q.Set(f, v)
-			}
+			q.Set(f, v)
 			form.Set(f, v)
 		}
 	}
@@ -109,9 +107,6 @@ func (s *Server) leadListPage(w http.ResponseWriter, r *http.Request, p *page) (
 		return "", err
 	}
 	items := res.Items
-	if c := strings.ToLower(form.Get("campaign")); c != "" {
-		items = slices.DeleteFunc(items, func(l leadcycle.Lead) bool { return !strings.Contains(strings.ToLower(l.Campaign), c) })
-	}
 	data := &leadListData{View: view, Views: leadViewKeys, Query: form, NextCursor: res.NextCursor,
 		Statuses: leadcycle.LeadStatuses, Sources: leadcycle.Sources, Sort: q.Get("sort")}
 	if def, err := s.defaultProcess(r); err == nil {

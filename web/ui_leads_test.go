@@ -140,7 +140,7 @@ func TestLeadPage(t *testing.T) {
 	mustUser(t, ts.store, "sal@example.gal", "Sal", leadcycle.RoleSales)
 	evil := seedLead(t, ts, `<script>alert("topic")</script>`, `<script>alert(1)</script>`, nil)
 	ready := seedLead(t, ts, "Smoker", "Breixo", func(l *leadcycle.Lead) { l.SalesReady = true })
-	plain := seedLead(t, ts, "Canning line", "Iria", nil)
+	plain := seedLead(t, ts, "Canning line", "Iria", func(l *leadcycle.Lead) { l.Campaign = "Autumn fair" })
 
 	m := ts.login(t, "ana@example.gal")
 	for _, path := range []string{"/leads", "/leads/" + evil.ID.String(), "/"} {
@@ -154,6 +154,13 @@ func TestLeadPage(t *testing.T) {
 		if path != "/" && !strings.Contains(r.body, "&lt;script&gt;alert(") {
 			t.Fatalf("%s does not show the escaped text", path)
 		}
+	}
+	// Filters go to the API: only the campaign's lead is listed.
+	if r := m.get("/leads?view=all&campaign=Autumn+fair&sort=topic"); !strings.Contains(r.body, "/leads/"+plain.ID.String()+`"`) || strings.Contains(r.body, "/leads/"+ready.ID.String()+`"`) {
+		t.Fatal("the campaign filter does not filter")
+	}
+	if r := m.get("/leads?view=nonsense"); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown view: %d", r.status)
 	}
 	page := m.get("/leads/" + evil.ID.String())
 	for _, want := range []string{`aria-current="step"`, "Inquiry", "Automated marketing qualification", "Sales acceptance", "Timeline", `Created in “Inquiry”`, "Disqualify"} {
