@@ -258,7 +258,17 @@ func (s *Server) handleUnmatched() {
 		}
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, leadcycle.Errorf(leadcycle.ENotFound, "no such path: %s", r.URL.Path))
+		err := leadcycle.Errorf(leadcycle.ENotFound, "no such path: %s", r.URL.Path)
+		if wantsPage(r) {
+			sess, u, _ := s.cookieSession(r)
+			csrf := ""
+			if sess != nil {
+				csrf = sess.CSRFToken
+			}
+			s.renderError(w, r, s.newPage(r, u, csrf), err)
+			return
+		}
+		writeError(w, r, err)
 	})
 }
 

@@ -350,6 +350,12 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
+// wantsPage reports whether a request for an unknown path comes from a
+// browser page rather than an API client.
+func wantsPage(r *http.Request) bool {
+	return r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
 // serveStatic serves the embedded scripts and styles, cached for a day.
 func (s *Server) serveStatic() http.Handler {
 	sub, err := fs.Sub(uiStaticFS, "ui/static")

@@ -240,3 +240,21 @@ func TestPagesSpeakTheUsersLanguage(t *testing.T) {
 		t.Fatalf("unknown language: %d", r.status)
 	}
 }
+
+func TestUnknownPagesAnswerInKind(t *testing.T) {
+	ts := newTestServer(t)
+	req, _ := http.NewRequest("GET", ts.URL+"/no/such/page", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("a browser on an unknown page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	r := ts.do(t, "GET", "/api/v1/nothing", leadcycle.RoleAdmin, nil)
+	if r.status != 404 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("an API client on an unknown path: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+}
