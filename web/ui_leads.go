@@ -140,47 +140,49 @@ func (s *Server) recordNames(r *http.Request) *recordNames {
 }
 
 func (n *recordNames) contact(id *leadcycle.ID) string {
-	if id == nil {
-		return ""
-	}
-	if name, ok := n.contacts[*id]; ok {
-		return name
-	}
-	name := "#" + id.String()
-	if c, err := n.s.store.Contacts().Get(n.r.Context(), *id); err == nil {
-		name = contactName(c)
-	}
-	n.contacts[*id] = name
-	return name
+	return cachedName(n.contacts, id, func(id leadcycle.ID) (string, error) {
+		c, err := n.s.store.Contacts().Get(n.r.Context(), id)
+		if err != nil {
+			return "", err
+		}
+		return contactName(c), nil
+	})
 }
 
 func (n *recordNames) account(id *leadcycle.ID) string {
-	if id == nil {
-		return ""
-	}
-	if name, ok := n.accounts[*id]; ok {
-		return name
-	}
-	name := "#" + id.String()
-	if a, err := n.s.store.Accounts().Get(n.r.Context(), *id); err == nil {
-		name = a.Name
-	}
-	n.accounts[*id] = name
-	return name
+	return cachedName(n.accounts, id, func(id leadcycle.ID) (string, error) {
+		a, err := n.s.store.Accounts().Get(n.r.Context(), id)
+		if err != nil {
+			return "", err
+		}
+		return a.Name, nil
+	})
 }
 
 func (n *recordNames) user(id *leadcycle.ID) string {
+	return cachedName(n.users, id, func(id leadcycle.ID) (string, error) {
+		u, err := n.s.store.Users().Get(n.r.Context(), id)
+		if err != nil {
+			return "", err
+		}
+		return cmp.Or(u.Name, u.Email), nil
+	})
+}
+
+// cachedName looks a record's name up once; a record that cannot be read
+// shows as its id.
+func cachedName(cache map[leadcycle.ID]string, id *leadcycle.ID, get func(leadcycle.ID) (string, error)) string {
 	if id == nil {
 		return ""
 	}
-	if name, ok := n.users[*id]; ok {
+	if name, ok := cache[*id]; ok {
 		return name
 	}
-	name := "#" + id.String()
-	if u, err := n.s.store.Users().Get(n.r.Context(), *id); err == nil {
-		name = cmp.Or(u.Name, u.Email)
+	name, err := get(*id)
+	if err != nil {
+		name = "#" + id.String()
 	}
-	n.users[*id] = name
+	cache[*id] = name
 	return name
 }
 
