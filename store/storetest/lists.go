@@ -54,6 +54,7 @@ var leadCols = getters[leadcycle.Lead]{
 	"status_reason":      func(l *leadcycle.Lead) any { return l.StatusReason },
 	"stage":              func(l *leadcycle.Lead) any { return l.Stage },
 	"source":             func(l *leadcycle.Lead) any { return l.Source },
+	"campaign":           func(l *leadcycle.Lead) any { return l.Campaign },
 	"contact_id":         func(l *leadcycle.Lead) any { return optID(l.ContactID) },
 	"account_id":         func(l *leadcycle.Lead) any { return optID(l.AccountID) },
 	"form_id":            func(l *leadcycle.Lead) any { return optID(l.FormID) },
