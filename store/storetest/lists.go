@@ -607,7 +607,7 @@ func leadDataSet(t *testing.T, e *env) []*leadcycle.Lead {
 		p := parents[i%5]
 		ls = append(ls, MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{
 			Topic: topics[i%7], ContactID: p.contact, AccountID: p.account,
-			Status: statuses[i%6][0], StatusReason: statuses[i%6][1], Stage: stages[i%3*b2i(i%6 != 5)], Source: sources[i%4],
+			Status: statuses[i%6][0], StatusReason: statuses[i%6][1], Stage: stages[i%3*b2i(i%6 != 5)], Source: sources[i%4], Campaign: []string{"Autumn fair", "", "Webinar"}[i%3],
 			FormID: opt(i%3 != 2, formIDs[i%3%2]), EventID: opt(i%4 == 0, event.ID), JourneyID: opt(i%5 < 2, leadcycle.ID(300+i%5)),
 			ProcessID: opt(i%6 != 5, procs[i%2]), OwnerID: opt(i%3 != 2, leadcycle.ID(7+i%3)),
 			TelesalesReady: i%2 == 0, TelesalesAccepted: i%4 == 0, SalesReady: i%3 == 0, SalesAccepted: i%6 == 0,
