@@ -151,20 +151,6 @@ var uiFuncs = template.FuncMap{
 		}
 		return false
 	},
-	"query": func(base url.Values, kv ...string) string {
-		q := url.Values{}
-		for k, v := range base {
-			q[k] = v
-		}
-		for i := 0; i+1 < len(kv); i += 2 {
-			if kv[i+1] == "" {
-				q.Del(kv[i])
-			} else {
-				q.Set(kv[i], kv[i+1])
-			}
-		}
-		return q.Encode()
-	},
 }
 
 // pageFunc renders one page; it fills p.Data (and p.Title) and names the

@@ -72,10 +72,12 @@ type leadListData struct {
 	Query      url.Values // the filters and sort of the form
 	Rows       []leadRow
 	NextCursor string
-	Statuses   []string
-	Sources    []string
-	Stages     []leadcycle.Stage
-	Sort       string
+	// NextURL is the address of the next page, with the same filters.
+	NextURL  string
+	Statuses []string
+	Sources  []string
+	Stages   []leadcycle.Stage
+	Sort     string
 }
 
 // leadListFilters are the list filters the page's form offers.
@@ -109,6 +111,14 @@ func (s *Server) leadListPage(w http.ResponseWriter, r *http.Request, p *page) (
 	items := res.Items
 	data := &leadListData{View: view, Views: leadViewKeys, Query: form, NextCursor: res.NextCursor,
 		Statuses: leadcycle.LeadStatuses, Sources: leadcycle.Sources, Sort: q.Get("sort")}
+	if res.NextCursor != "" {
+		next := url.Values{}
+		for k, v := range form {
+			next[k] = v
+		}
+		next.Set("cursor", res.NextCursor)
+		data.NextURL = "/leads?" + next.Encode()
+	}
 	if def, err := s.defaultProcess(r); err == nil {
 		data.Stages = def.Stages
 	}

@@ -3,6 +3,8 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
+	"regexp"
 	"net/http"
 	"net/url"
 	"strings"
@@ -256,5 +258,32 @@ func TestUnknownPagesAnswerInKind(t *testing.T) {
 	r := ts.do(t, "GET", "/api/v1/nothing", leadcycle.RoleAdmin, nil)
 	if r.status != 404 || !strings.HasPrefix(r.header.Get("Content-Type"), "application/problem+json") {
 		t.Fatalf("an API client on an unknown path: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+}
+
+func TestLeadListPages(t *testing.T) {
+	ts := newTestServer(t)
+	mustUser(t, ts.store, "ana@example.gal", "Ana", leadcycle.RoleMarketer)
+	ctx := context.Background()
+	for i := range 55 {
+		if err := ts.store.Leads().Create(ctx, &leadcycle.Lead{Topic: fmt.Sprintf("Lead %02d", i), Campaign: "Spring"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := ts.login(t, "ana@example.gal")
+	first := c.get("/leads?view=unlinked&campaign=Spring&sort=topic")
+	m := regexp.MustCompile(`<a href="([^"]+)" rel="next">`).FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatal("no next page link")
+	}
+	next := html.UnescapeString(m[1])
+	for _, want := range []string{"view=unlinked", "campaign=Spring", "sort=topic", "cursor="} {
+		if !strings.Contains(next, want) {
+			t.Fatalf("the next page link %q lacks %s", next, want)
+		}
+	}
+	second := c.get(next)
+	if !strings.Contains(first.body, "Lead 00") || strings.Contains(first.body, "Lead 54") || !strings.Contains(second.body, "Lead 54") || strings.Contains(second.body, "Lead 00") {
+		t.Fatal("the second page does not continue the first")
 	}
 }
