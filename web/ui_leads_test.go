@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"regexp"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
