@@ -66,12 +66,17 @@ var processTable = &table[leadcycle.Process]{
 		}
 		return nil
 	},
-	afterWrite: func(ctx context.Context, db *DB, tx *sql.Tx, old, p *leadcycle.Process) error {
+	// A new default process takes over from the old one, which is cleared
+	// first: at most one row may be the default at any time.
+	beforeWrite: func(ctx context.Context, db *DB, tx *sql.Tx, old, p *leadcycle.Process) error {
 		if p.IsDefault {
 			if _, err := db.ExecQ(ctx, tx, "UPDATE processes SET is_default = ? WHERE id <> ? AND is_default = ?", false, int64(p.ID), true); err != nil {
 				return fmt.Errorf("default process: %w", err)
 			}
 		}
+		return nil
+	},
+	afterWrite: func(ctx context.Context, db *DB, tx *sql.Tx, old, p *leadcycle.Process) error {
 		if old == nil {
 			return nil
 		}

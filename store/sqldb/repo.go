@@ -59,6 +59,9 @@ type table[T leadcycle.Record] struct {
 	beforeInsert func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
 	beforeUpdate func(old, v *T) error
 	beforeDelete func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
+	// beforeWrite runs in the transaction just before an insert or an
+	// update, after validation (old is nil on insert).
+	beforeWrite func(ctx context.Context, db *DB, tx *sql.Tx, old, v *T) error
 	// afterWrite runs in the transaction after an insert or update (match
 	// keys are kept here); afterDelete after a delete.
 	afterWrite  func(ctx context.Context, db *DB, tx *sql.Tx, old, v *T) error // old is nil on insert
@@ -187,6 +190,11 @@ func (r *repo[T]) createTx(ctx context.Context, tx *sql.Tx, v *T) error {
 			return err
 		}
 	}
+	if r.t.beforeWrite != nil {
+		if err := r.t.beforeWrite(ctx, r.db, tx, nil, v); err != nil {
+			return err
+		}
+	}
 	var id int64
 	if err := r.db.QueryRowQ(ctx, tx, r.insertSQL, r.t.values(v)...).Scan(&id); err != nil {
 		return r.writeErr(err)
@@ -240,6 +248,11 @@ func (r *repo[T]) updateTx(ctx context.Context, tx *sql.Tx, id leadcycle.ID, fn 
 	}
 	if r.t.validate != nil {
 		if err := r.t.validate(ctx, r.db, tx, cur); err != nil {
+			return nil, err
+		}
+	}
+	if r.t.beforeWrite != nil {
+		if err := r.t.beforeWrite(ctx, r.db, tx, &old, cur); err != nil {
 			return nil, err
 		}
 	}

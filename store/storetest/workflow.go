@@ -574,6 +574,28 @@ var processPaths = []test{
 }
 
 var workflowTests = append([]test{
+	{"default_process_changes_hands", func(t *testing.T, e *env) {
+		first, err := defaultProcessOf(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := MustCreate(t, e.ctx, e.s.Processes(), &leadcycle.Process{Name: "Partners", IsDefault: true, Stages: []leadcycle.Stage{{Key: "talk", Name: "Talk"}}})
+		if got, _ := defaultProcessOf(e); got.ID != b.ID {
+			t.Fatalf("a new default process: the default is %s, want %s", got.ID, b.ID)
+		}
+		if _, err := e.s.Processes().Update(e.ctx, first.ID, func(p *leadcycle.Process) error { p.IsDefault = true; return nil }); err != nil {
+			t.Fatalf("making the first process the default again: %v", err)
+		}
+		if got, _ := defaultProcessOf(e); got.ID != first.ID {
+			t.Fatalf("after the switch back the default is %s", got.ID)
+		}
+		if got, _ := e.s.Processes().Get(e.ctx, b.ID); got.IsDefault {
+			t.Fatal("two processes are the default")
+		}
+		if l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "x"}); l.ProcessID == nil || *l.ProcessID != first.ID {
+			t.Fatalf("a new lead starts in %v, want the default %s", l.ProcessID, first.ID)
+		}
+	}},
 	{"new_lead_starts_at_inquiry", func(t *testing.T, e *env) {
 		def := DefaultProcessID(t, e.ctx, e.s)
 		p := MustGet(t, e.ctx, e.s.Processes(), def)
@@ -976,3 +998,15 @@ var workflowTests = append([]test{
 		wantErr(t, err, leadcycle.EConflict)
 	}},
 }, processPaths...)
+
+// defaultProcessOf returns the store's default process.
+func defaultProcessOf(e *env) (*leadcycle.Process, error) {
+	page, err := e.s.Processes().List(e.ctx, leadcycle.ListQuery{Filters: []leadcycle.Filter{{Columns: []string{"is_default"}, Op: leadcycle.OpEq, Value: true}}, Limit: 5})
+	if err != nil {
+		return nil, err
+	}
+	if len(page.Items) != 1 {
+		return nil, fmt.Errorf("%d default processes", len(page.Items))
+	}
+	return &page.Items[0], nil
+}
