@@ -25,6 +25,7 @@ func (s *Server) registerProcessPages() {
 	s.handlePage("POST", "/processes/new", write, s.processCreateSubmit)
 	s.handlePage("GET", "/processes/{id}", write, s.processPage)
 	s.handlePage("POST", "/processes/{id}", write, s.processSaveSubmit)
+	s.handlePage("POST", "/processes/{id}/make-default", write, s.processDefaultSubmit)
 }
 
 func (s *Server) processListPage(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
@@ -112,6 +113,16 @@ func (s *Server) processSaveSubmit(w http.ResponseWriter, r *http.Request, p *pa
 		return d.problem(p, err)
 	}
 	s.redirect(w, r, "/processes/"+saved.ID.String(), p.T("process.saved", "Name", saved.Name))
+	return "", nil
+}
+
+// processDefaultSubmit makes the process the one new leads start in.
+func (s *Server) processDefaultSubmit(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
+	var saved leadcycle.Process
+	if err := s.api(r, p, "PATCH", "/api/v1/processes/"+url.PathEscape(r.PathValue("id")), map[string]any{"is_default": true}, &saved); err != nil {
+		return "", err
+	}
+	s.redirect(w, r, "/processes/"+saved.ID.String(), p.T("process.made_default", "Name", p.ProcessName(saved)))
 	return "", nil
 }
 

@@ -396,6 +396,19 @@ func TestProcessPages(t *testing.T) {
 	if strings.Contains(page.body, "<script>alert(3)") || !strings.Contains(page.body, "&lt;script&gt;alert(3)&lt;/script&gt; Nurture") {
 		t.Error("the process name is not escaped")
 	}
+	// The copy becomes the default, from its page.
+	if !strings.Contains(page.body, "/make-default") {
+		t.Fatal("no button to make the process the default")
+	}
+	if r := c.post(r.location+"/make-default", nil); r.status != http.StatusSeeOther {
+		t.Fatalf("make default: %d %.1000s", r.status, r.body)
+	}
+	procs, _ = ts.store.Processes().List(ctx, leadcycle.ListQuery{Limit: 10})
+	for _, pr := range procs.Items {
+		if pr.IsDefault != (pr.Key == "nurture") {
+			t.Errorf("process %s default=%v", pr.Key, pr.IsDefault)
+		}
+	}
 }
 
 // textareaOf is the text of a page's textarea by name.
