@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -216,7 +217,7 @@ func get(t *testing.T, url, key string) int {
 
 // writeStream posts contacts from several goroutines until stop is closed and
 // returns the ids of every write that was acknowledged with 201.
-func writeStream(url, key string, stop <-chan struct{}) []string {
+func writeStream(url, key string, stop <-chan struct{}, count *atomic.Int64) []string {
 	var mu sync.Mutex
 	var acked []string
 	var wg sync.WaitGroup
@@ -239,6 +240,7 @@ func writeStream(url, key string, stop <-chan struct{}) []string {
 					mu.Lock()
 					acked = append(acked, body["id"].(string))
 					mu.Unlock()
+					count.Add(1)
 				}
 			}
 		}()
@@ -265,8 +267,13 @@ func TestKillLosesNoAcknowledgedWrite(t *testing.T) {
 			srv := startServer(t, dbArgs...)
 			stop := make(chan struct{})
 			result := make(chan []string)
-			go func() { result <- writeStream(srv.url, key, stop) }()
-			time.Sleep(1500 * time.Millisecond)
+			var count atomic.Int64
+			go func() { result <- writeStream(srv.url, key, stop, &count) }()
+			// Kill once enough writes are acknowledged (a busy machine is
+			// slower), and no later than after 30 s.
+			for deadline := time.Now().Add(30 * time.Second); count.Load() < 100 && time.Now().Before(deadline); {
+				time.Sleep(50 * time.Millisecond)
+			}
 			if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
@@ -295,8 +302,11 @@ func TestGracefulShutdown(t *testing.T) {
 	srv := startServer(t, dbArgs...)
 	stop := make(chan struct{})
 	result := make(chan []string)
-	go func() { result <- writeStream(srv.url, key, stop) }()
-	time.Sleep(500 * time.Millisecond)
+	var count atomic.Int64
+	go func() { result <- writeStream(srv.url, key, stop, &count) }()
+	for deadline := time.Now().Add(30 * time.Second); count.Load() < 20 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
