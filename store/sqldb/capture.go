@@ -154,7 +154,7 @@ func (c *capture) matchContact(ctx context.Context) error {
 		if err := c.lock(ctx, "match:"+strategy.ID.String()+":"+key); err != nil {
 			return err
 		}
-		if id, err = findByKey(ctx, c.s.DB, c.tx, strategy, key); err != nil {
+		if id, err = findContact(ctx, c.s.DB, c.tx, strategy, &incoming); err != nil {
 			return err
 		}
 	}

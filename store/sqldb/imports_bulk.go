@@ -29,6 +29,7 @@ type contactPlan struct {
 	row    *leadcycle.ImportRow
 	in     *leadcycle.Contact
 	key    string
+	email  string             // lookupEmail of the strategy, if any
 	target leadcycle.ID       // existing contact to update, 0 to create
 	create *leadcycle.Contact // the new contact, shared by the rows that match it
 }
@@ -46,7 +47,11 @@ func (w *importWriter) bulkContacts(ctx context.Context, rows []leadcycle.Import
 		in := r.Contact
 		in.Origin = leadcycle.SourceImport
 		in.Normalize()
-		plans = append(plans, &contactPlan{row: r, in: in, key: contactKey(w.strategy, in)})
+		p := &contactPlan{row: r, in: in, key: contactKey(w.strategy, in)}
+		if p.key != "" {
+			p.email = lookupEmail(w.strategy, in)
+		}
+		plans = append(plans, p)
 	}
 	found, err := w.lookupContacts(ctx, plans)
 	if err != nil {
@@ -95,20 +100,25 @@ func (w *importWriter) refuse(r *leadcycle.ImportRow, err error) error {
 func (w *importWriter) lookupContacts(ctx context.Context, plans []*contactPlan) (map[*contactPlan]leadcycle.ID, error) {
 	found := map[*contactPlan]leadcycle.ID{}
 	var ids []int64
-	var keys []string
+	var keys, emails []string
+	emailKey := map[string]string{}
 	for _, p := range plans {
 		if p.row.ID != nil {
 			ids = append(ids, int64(*p.row.ID))
 		}
 		if p.key != "" && w.job.Options.OnMatch != leadcycle.OnMatchCreate {
 			keys = append(keys, p.key)
+			if p.email != "" && emailKey[p.email] == "" {
+				emailKey[p.email] = p.key
+				emails = append(emails, p.email)
+			}
 		}
 	}
 	existing, err := w.existingIDs(ctx, "contacts", ids)
 	if err != nil {
 		return nil, err
 	}
-	byKey, err := w.idsByKey(ctx, keys)
+	byKey, err := w.idsByKey(ctx, keys, emails, emailKey)
 	if err != nil {
 		return nil, err
 	}
@@ -146,29 +156,51 @@ func (w *importWriter) existingIDs(ctx context.Context, table string, ids []int6
 }
 
 // idsByKey returns, per key of the strategy, the most recently updated
-// contact with it.
-func (w *importWriter) idsByKey(ctx context.Context, keys []string) (map[string]leadcycle.ID, error) {
-	out := map[string]leadcycle.ID{}
-	for len(keys) > 0 {
-		n := min(bulkChunk, len(keys))
-		rows, err := w.s.QueryQ(ctx, w.tx, "SELECT k.key, r.id FROM match_keys k JOIN contacts r ON r.id = k.record_id WHERE k.strategy_id = ? AND "+
-			w.s.Dialect.InTexts("k.key")+" ORDER BY r.updated_at, r.id", int64(w.strategy.ID), w.s.Dialect.TextsArg(keys[:n]))
+// contact with it: the contacts whose key is in match_keys, and those that
+// store one of the emails (see byEmail), which emailKey maps to its key.
+func (w *importWriter) idsByKey(ctx context.Context, keys, emails []string, emailKey map[string]string) (map[string]leadcycle.ID, error) {
+	type hit struct{ id, at int64 }
+	best := map[string]hit{}
+	keep := func(k string, h hit) {
+		if b, ok := best[k]; !ok || h.at > b.at || h.at == b.at && h.id > b.id {
+			best[k] = h
+		}
+	}
+	scan := func(rows *sql.Rows, err error, key func(string) string) error {
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for rows.Next() {
 			var k string
-			var id int64
-			if err := rows.Scan(&k, &id); err != nil {
+			var h hit
+			if err := rows.Scan(&k, &h.id, &h.at); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
-			out[k] = leadcycle.ID(id) // the last one is the most recently updated
+			keep(key(k), h)
 		}
-		if err := rows.Close(); err != nil {
+		return rows.Close()
+	}
+	for len(keys) > 0 {
+		n := min(bulkChunk, len(keys))
+		rows, err := w.s.QueryQ(ctx, w.tx, "SELECT k.key, r.id, r.updated_at FROM match_keys k JOIN contacts r ON r.id = k.record_id WHERE k.strategy_id = ? AND "+
+			w.s.Dialect.InTexts("k.key"), int64(w.strategy.ID), w.s.Dialect.TextsArg(keys[:n]))
+		if err := scan(rows, err, func(k string) string { return k }); err != nil {
 			return nil, err
 		}
 		keys = keys[n:]
+	}
+	for len(emails) > 0 {
+		n := min(bulkChunk, len(emails))
+		rows, err := w.s.QueryQ(ctx, w.tx, "SELECT email, id, updated_at FROM contacts WHERE "+w.s.Dialect.InTexts("email"), w.s.Dialect.TextsArg(emails[:n]))
+		if err := scan(rows, err, func(e string) string { return emailKey[e] }); err != nil {
+			return nil, err
+		}
+		emails = emails[n:]
+	}
+	out := make(map[string]leadcycle.ID, len(best))
+	for k, h := range best {
+		out[k] = leadcycle.ID(h.id)
 	}
 	return out, nil
 }
@@ -363,7 +395,7 @@ func (w *importWriter) insertContactKeys(ctx context.Context, cs []*leadcycle.Co
 	var rows [][]any
 	for i := range strategies {
 		for _, c := range cs {
-			if key := contactKey(&strategies[i], c); key != "" {
+			if key := storedKey(&strategies[i], c); key != "" {
 				rows = append(rows, []any{int64(strategies[i].ID), int64(c.ID), key})
 			}
 		}

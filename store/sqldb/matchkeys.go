@@ -108,6 +108,79 @@ func contactKey(s *leadcycle.MatchingStrategy, c *leadcycle.Contact) string {
 	return strategyKey(s, func(f string) string { return contactValue(c, f) })
 }
 
+// A contact strategy that compares the email alone keeps no match_keys row
+// for a contact whose stored email is already in the strategy's normal form
+// (lower case, an ASCII domain: nearly every one): the contacts (email)
+// index finds it, and a second index of the same values would make every
+// new contact update two random places of the database instead of one.
+// Contacts whose email normalises to something else (a domain in Unicode)
+// keep their row, so lookups read both.
+
+func init() { migrationSeeds["0012_contact_email_keys"] = rebuildEmailKeys }
+
+// rebuildEmailKeys rebuilds the keys of the contact strategies of the email
+// alone, which drops the rows byEmail no longer keeps.
+func rebuildEmailKeys(ctx context.Context, db *DB, tx *sql.Tx) error {
+	strategies, err := queryStrategies(ctx, db, tx, leadcycle.StrategyContact)
+	if err != nil {
+		return err
+	}
+	for i := range strategies {
+		if byEmail(&strategies[i]) {
+			if err := rebuildKeys(ctx, db, tx, &strategies[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// byEmail reports whether s is a contact strategy of the email alone.
+func byEmail(s *leadcycle.MatchingStrategy) bool {
+	return s.Kind == leadcycle.StrategyContact && len(s.Fields) == 1 && s.Fields[0] == "email"
+}
+
+// storedKey is the key a contact keeps in match_keys under s: its key, or
+// "" when the contacts (email) index stands in for it.
+func storedKey(s *leadcycle.MatchingStrategy, c *leadcycle.Contact) string {
+	if byEmail(s) && c.Email != "" && match.Email(c.Email) == c.Email {
+		return ""
+	}
+	return contactKey(s, c)
+}
+
+// lookupEmail is the email that contacts matching c under s store when no
+// match_keys row holds their key, or "" when there is none to look up.
+func lookupEmail(s *leadcycle.MatchingStrategy, c *leadcycle.Contact) string {
+	if !byEmail(s) {
+		return ""
+	}
+	v := match.Email(c.Email)
+	if v == "" || match.Email(v) != v {
+		return ""
+	}
+	return v
+}
+
+// findContact returns the most recently updated contact that matches c
+// under s, or 0.
+func findContact(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.MatchingStrategy, c *leadcycle.Contact) (leadcycle.ID, error) {
+	key, email := contactKey(s, c), lookupEmail(s, c)
+	if key == "" {
+		return 0, nil
+	}
+	if email == "" {
+		return findByKey(ctx, db, tx, s, key)
+	}
+	var id, at int64
+	err := db.QueryRowQ(ctx, tx, "SELECT id, updated_at FROM contacts WHERE email = ? UNION SELECT r.id, r.updated_at FROM match_keys k JOIN contacts r ON r.id = k.record_id"+
+		" WHERE k.strategy_id = ? AND k.key = ? ORDER BY 2 DESC, 1 DESC LIMIT 1", email, int64(s.ID), key).Scan(&id, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return leadcycle.ID(id), err
+}
+
 func leadKey(s *leadcycle.MatchingStrategy, l *leadcycle.Lead, c *leadcycle.Contact) string {
 	return strategyKey(s, func(f string) string { return leadValue(l, c, f) })
 }
@@ -132,7 +205,8 @@ func putKey(ctx context.Context, db *DB, tx *sql.Tx, strategy, record leadcycle.
 	return err
 }
 
-// findByKey returns the most recently updated record with the key, or 0.
+// findByKey returns the most recently updated record with the key, or 0
+// (contacts: see findContact).
 // Lead lookups only consider open leads: a closed lead is not reopened by a
 // new expression of interest.
 func findByKey(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.MatchingStrategy, key string) (leadcycle.ID, error) {
@@ -158,8 +232,11 @@ func keepContactKeys(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.
 		return err
 	}
 	for i := range strategies {
-		key := contactKey(&strategies[i], c)
-		if old != nil && key == contactKey(&strategies[i], old) {
+		if old != nil && contactKey(&strategies[i], c) == contactKey(&strategies[i], old) {
+			continue // a row kept from before byEmail is still right
+		}
+		key := storedKey(&strategies[i], c)
+		if old == nil && key == "" {
 			continue
 		}
 		if err := putKey(ctx, db, tx, strategies[i].ID, c.ID, key); err != nil {
@@ -264,7 +341,7 @@ func rebuildKeys(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.MatchingS
 					rows.Close()
 					return err
 				}
-				batch = append(batch, rec{c.ID, contactKey(s, &c)})
+				batch = append(batch, rec{c.ID, storedKey(s, &c)})
 			}
 			rows.Close()
 		} else {

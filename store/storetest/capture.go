@@ -113,6 +113,20 @@ var captureTests = []test{
 		if *r1.ContactID != *r2.ContactID || r2.ContactCreated {
 			t.Fatalf("IDNA forms of one address made two contacts: %+v %+v", r1, r2)
 		}
+		// The other way round: the ASCII form first.
+		r3 := submitForm(t, e, f, map[string]string{"email": "brais@xn--ra-nja.gal"})
+		r4 := submitForm(t, e, f, map[string]string{"email": "Brais@RÍA.gal"})
+		if *r3.ContactID != *r4.ContactID || r4.ContactCreated || *r3.ContactID == *r1.ContactID {
+			t.Fatalf("IDNA forms of one address, ASCII first: %+v %+v", r3, r4)
+		}
+		// A contact whose email changes is found by the new one only.
+		MustUpdate(t, e.ctx, e.s.Contacts(), *r1.ContactID, func(c *leadcycle.Contact) error { c.Email = "uxia@example.gal"; return nil })
+		if r := submitForm(t, e, f, map[string]string{"email": "uxia@example.gal"}); r.ContactCreated || *r.ContactID != *r1.ContactID {
+			t.Fatalf("new email of the contact: %+v", r)
+		}
+		if r := submitForm(t, e, f, map[string]string{"email": "uxia@xn--ra-nja.gal"}); !r.ContactCreated {
+			t.Fatalf("the old email still matched: %+v", r)
+		}
 	}},
 	{"lead_strategy_per_form", func(t *testing.T, e *env) {
 		byEmail := mustStrategy(t, e, leadcycle.MatchingStrategy{Name: "Lead by email", Kind: "lead", Fields: []string{"email"}, UpdateWhenMatched: true, CreateWhenNone: true, IgnoreEmptyValues: true})

@@ -15,6 +15,7 @@ var importTests = []test{
 	{"job_lifecycle_and_file", testImportLifecycle},
 	{"lease_resume_and_cancel", testImportLeases},
 	{"contacts_match_update_skip_create", testImportContactModes},
+	{"contacts_match_idna_emails", testImportContactIDNA},
 	{"contacts_accounts_and_errors", testImportContactAccounts},
 	{"accounts_match_domain_then_name", testImportAccounts},
 	{"leads_link_contacts_and_report", testImportLeads},
@@ -212,6 +213,52 @@ func testImportContactModes(t *testing.T, e *env) {
 	mustApply(t, e, job, leadcycle.ImportRow{Line: 2, ID: &old.ID, Contact: &leadcycle.Contact{FirstName: "ignored"}, Given: []string{"job_title"}})
 	if c := MustGet(t, e.ctx, e.s.Contacts(), old.ID); c.JobTitle != "" || c.FirstName != "Xosé" {
 		t.Errorf("after clear_empty = %+v", c)
+	}
+}
+
+// testImportContactIDNA matches emails whose domain is written in Unicode
+// and in ASCII (IDNA) both ways, between the file and stored contacts, in a
+// batch and across batches.
+func testImportContactIDNA(t *testing.T, e *env) {
+	uxia := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "uxia@ría.gal"})
+	brais := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "brais@xn--ra-nja.gal"})
+	job := mustImportJob(t, e, leadcycle.ImportOptions{}, "email", "job_title")
+	got := mustApply(t, e, job,
+		contactRow(2, leadcycle.Contact{Email: "Uxia@xn--ra-nja.gal", JobTitle: "CEO"}, "email", "job_title"),
+		contactRow(3, leadcycle.Contact{Email: "brais@RÍA.gal", JobTitle: "CTO"}, "email", "job_title"),
+		contactRow(4, leadcycle.Contact{Email: "noa@ría.gal", JobTitle: "CFO"}, "email", "job_title"),
+		contactRow(5, leadcycle.Contact{Email: "noa@xn--ra-nja.gal", JobTitle: "COO"}, "email", "job_title"),
+		contactRow(6, leadcycle.Contact{Email: "iago@xn--ra-nja.gal", JobTitle: "CIO"}, "email", "job_title"))
+	if got.Created != 2 || got.Updated != 3 {
+		t.Errorf("first batch: %+v", got.ImportCounts)
+	}
+	if c := MustGet(t, e.ctx, e.s.Contacts(), uxia.ID); c.JobTitle != "CEO" || c.Email != "uxia@xn--ra-nja.gal" {
+		t.Errorf("uxia = %+v", c)
+	}
+	if c := MustGet(t, e.ctx, e.s.Contacts(), brais.ID); c.JobTitle != "CTO" {
+		t.Errorf("brais = %+v", c)
+	}
+	// The next batch finds the contacts the first created, by either form.
+	got = mustApply(t, e, got,
+		contactRow(7, leadcycle.Contact{Email: "NOA@xn--ra-nja.gal", JobTitle: "CMO"}, "email", "job_title"),
+		contactRow(8, leadcycle.Contact{Email: "iago@ría.gal", JobTitle: "CDO"}, "email", "job_title"))
+	if got.Created != 2 || got.Updated != 5 {
+		t.Errorf("second batch: %+v", got.ImportCounts)
+	}
+	if n := len(MustList(t, e.ctx, e.s.Contacts(), leadcycle.ListQuery{})); n != 4 {
+		t.Errorf("%d contacts, want 4", n)
+	}
+	// Brais moves to another address: the old one no longer matches.
+	MustUpdate(t, e.ctx, e.s.Contacts(), brais.ID, func(c *leadcycle.Contact) error { c.Email = "brais@example.gal"; return nil })
+	job = mustImportJob(t, e, leadcycle.ImportOptions{}, "email", "job_title")
+	got = mustApply(t, e, job,
+		contactRow(2, leadcycle.Contact{Email: "brais@ría.gal", JobTitle: "Old"}, "email", "job_title"),
+		contactRow(3, leadcycle.Contact{Email: "Brais@example.gal", JobTitle: "New"}, "email", "job_title"))
+	if got.Created != 1 || got.Updated != 1 {
+		t.Errorf("after the change of address: %+v", got.ImportCounts)
+	}
+	if c := MustGet(t, e.ctx, e.s.Contacts(), brais.ID); c.JobTitle != "New" {
+		t.Errorf("brais = %+v", c)
 	}
 }
 

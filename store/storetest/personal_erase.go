@@ -89,10 +89,15 @@ func checkReport(t *testing.T, p *person, rep *leadcycle.ErasureReport, events i
 			t.Errorf("deleted %s = %d, want %d (report %+v)", k, rep.Deleted[k], n, rep.Deleted)
 		}
 	}
-	for _, k := range []string{"score_history", "lead_timeline", "match_keys"} {
+	for _, k := range []string{"score_history", "lead_timeline"} {
 		if rep.Deleted[k] < 2 {
 			t.Errorf("deleted %s = %d, want those of the contact and both leads", k, rep.Deleted[k])
 		}
+	}
+	// A store may find the contact's email through its own index instead of
+	// a key (sqldb does); the lead with a form has a key.
+	if rep.Deleted["match_keys"] < 1 {
+		t.Errorf("deleted match_keys = %d, want at least the lead's", rep.Deleted["match_keys"])
 	}
 	diff(t, "unlinked", map[string]int64{"opportunities": 1, "linkedin_submissions": 1, "import_errors": 1}, rep.Unlinked)
 	diff(t, "opportunities kept", []leadcycle.ID{p.opportunity.ID}, rep.OpportunityIDs)
