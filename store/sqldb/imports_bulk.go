@@ -53,11 +53,11 @@ func (w *importWriter) bulkContacts(ctx context.Context, rows []leadcycle.Import
 		}
 		plans = append(plans, p)
 	}
-	found, err := w.lookupContacts(ctx, plans)
+	found, read, err := w.lookupContacts(ctx, plans)
 	if err != nil {
 		return err
 	}
-	current, err := w.loadContacts(ctx, found)
+	current, err := w.loadContacts(ctx, found, read)
 	if err != nil {
 		return err
 	}
@@ -95,9 +95,10 @@ func (w *importWriter) refuse(r *leadcycle.ImportRow, err error) error {
 	return nil
 }
 
-// lookupContacts finds, in two statements per chunk, the existing contacts
-// that the rows' ids and keys name; ids win over keys.
-func (w *importWriter) lookupContacts(ctx context.Context, plans []*contactPlan) (map[*contactPlan]leadcycle.ID, error) {
+// lookupContacts finds, in a few statements per chunk, the existing
+// contacts that the rows' ids and keys name; ids win over keys. It also
+// returns the contacts it read whole on the way.
+func (w *importWriter) lookupContacts(ctx context.Context, plans []*contactPlan) (map[*contactPlan]leadcycle.ID, map[leadcycle.ID]*leadcycle.Contact, error) {
 	found := map[*contactPlan]leadcycle.ID{}
 	var ids []int64
 	var keys, emails []string
@@ -116,11 +117,11 @@ func (w *importWriter) lookupContacts(ctx context.Context, plans []*contactPlan)
 	}
 	existing, err := w.existingIDs(ctx, "contacts", ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	byKey, err := w.idsByKey(ctx, keys, emails, emailKey)
+	byKey, read, err := w.idsByKey(ctx, keys, emails, emailKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range plans {
 		if p.row.ID != nil && existing[int64(*p.row.ID)] {
@@ -129,7 +130,7 @@ func (w *importWriter) lookupContacts(ctx context.Context, plans []*contactPlan)
 			found[p] = id
 		}
 	}
-	return found, nil
+	return found, read, nil
 }
 
 func (w *importWriter) existingIDs(ctx context.Context, table string, ids []int64) (map[int64]bool, error) {
@@ -158,7 +159,8 @@ func (w *importWriter) existingIDs(ctx context.Context, table string, ids []int6
 // idsByKey returns, per key of the strategy, the most recently updated
 // contact with it: the contacts whose key is in match_keys, and those that
 // store one of the emails (see byEmail), which emailKey maps to its key.
-func (w *importWriter) idsByKey(ctx context.Context, keys, emails []string, emailKey map[string]string) (map[string]leadcycle.ID, error) {
+// The latter are read whole (and locked, where rows are), and returned too.
+func (w *importWriter) idsByKey(ctx context.Context, keys, emails []string, emailKey map[string]string) (map[string]leadcycle.ID, map[leadcycle.ID]*leadcycle.Contact, error) {
 	type hit struct{ id, at int64 }
 	best := map[string]hit{}
 	keep := func(k string, h hit) {
@@ -166,35 +168,42 @@ func (w *importWriter) idsByKey(ctx context.Context, keys, emails []string, emai
 			best[k] = h
 		}
 	}
-	scan := func(rows *sql.Rows, err error, key func(string) string) error {
+	for len(keys) > 0 {
+		n := min(bulkChunk, len(keys))
+		rows, err := w.s.QueryQ(ctx, w.tx, "SELECT k.key, r.id, r.updated_at FROM match_keys k JOIN contacts r ON r.id = k.record_id WHERE k.strategy_id = ? AND "+
+			w.s.Dialect.InTexts("k.key"), int64(w.strategy.ID), w.s.Dialect.TextsArg(keys[:n]))
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		for rows.Next() {
 			var k string
 			var h hit
 			if err := rows.Scan(&k, &h.id, &h.at); err != nil {
 				rows.Close()
-				return err
+				return nil, nil, err
 			}
-			keep(key(k), h)
+			keep(k, h)
 		}
-		return rows.Close()
-	}
-	for len(keys) > 0 {
-		n := min(bulkChunk, len(keys))
-		rows, err := w.s.QueryQ(ctx, w.tx, "SELECT k.key, r.id, r.updated_at FROM match_keys k JOIN contacts r ON r.id = k.record_id WHERE k.strategy_id = ? AND "+
-			w.s.Dialect.InTexts("k.key"), int64(w.strategy.ID), w.s.Dialect.TextsArg(keys[:n]))
-		if err := scan(rows, err, func(k string) string { return k }); err != nil {
-			return nil, err
+		if err := rows.Close(); err != nil {
+			return nil, nil, err
 		}
 		keys = keys[n:]
 	}
+	read := map[leadcycle.ID]*leadcycle.Contact{}
 	for len(emails) > 0 {
 		n := min(bulkChunk, len(emails))
-		rows, err := w.s.QueryQ(ctx, w.tx, "SELECT email, id, updated_at FROM contacts WHERE "+w.s.Dialect.InTexts("email"), w.s.Dialect.TextsArg(emails[:n]))
-		if err := scan(rows, err, func(e string) string { return emailKey[e] }); err != nil {
-			return nil, err
+		rows, err := w.s.QueryQ(ctx, w.tx, w.s.contacts.selectSQL+" WHERE "+w.s.Dialect.InTexts("email")+w.s.Dialect.ForUpdate, w.s.Dialect.TextsArg(emails[:n]))
+		if err != nil {
+			return nil, nil, err
+		}
+		got, err := scanAll(rows, scanRecord(contactTable))
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range got {
+			c := &got[i]
+			read[c.ID] = c
+			keep(emailKey[c.Email], hit{int64(c.ID), micros(c.UpdatedAt)})
 		}
 		emails = emails[n:]
 	}
@@ -202,20 +211,24 @@ func (w *importWriter) idsByKey(ctx context.Context, keys, emails []string, emai
 	for k, h := range best {
 		out[k] = leadcycle.ID(h.id)
 	}
-	return out, nil
+	return out, read, nil
 }
 
-// loadContacts reads the contacts rows will update.
-func (w *importWriter) loadContacts(ctx context.Context, found map[*contactPlan]leadcycle.ID) (map[leadcycle.ID]*leadcycle.Contact, error) {
-	seen := map[int64]bool{}
+// loadContacts reads the contacts rows will update, except those read
+// already.
+func (w *importWriter) loadContacts(ctx context.Context, found map[*contactPlan]leadcycle.ID, read map[leadcycle.ID]*leadcycle.Contact) (map[leadcycle.ID]*leadcycle.Contact, error) {
+	out := make(map[leadcycle.ID]*leadcycle.Contact, len(found))
+	seen := map[leadcycle.ID]bool{}
 	var ids []int64
 	for _, id := range found {
-		if !seen[int64(id)] {
-			seen[int64(id)] = true
+		switch c := read[id]; {
+		case c != nil:
+			out[id] = c
+		case !seen[id]:
+			seen[id] = true
 			ids = append(ids, int64(id))
 		}
 	}
-	out := make(map[leadcycle.ID]*leadcycle.Contact, len(ids))
 	for len(ids) > 0 {
 		n := min(bulkChunk, len(ids))
 		rows, err := w.s.QueryQ(ctx, w.tx, w.s.contacts.selectSQL+" WHERE "+w.s.Dialect.InIDs("id")+w.s.Dialect.ForUpdate, w.s.Dialect.IDsArg(ids[:n]))
@@ -480,12 +493,28 @@ func changedColumns(was, c *leadcycle.Contact) ([]string, []any) {
 	var cols []string
 	var vals []any
 	for i, col := range contactTable.cols {
-		if !reflect.DeepEqual(before[i], after[i]) {
+		if !sameValue(before[i], after[i]) {
 			cols = append(cols, col)
 			vals = append(vals, after[i])
 		}
 	}
 	return cols, vals
+}
+
+// sameValue compares two column values (strings, integers, NULLs, JSON
+// text) without reflection where it can.
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case nil:
+		return b == nil
+	}
+	return reflect.DeepEqual(a, b)
 }
 
 // contactColumnKinds are the SQL kinds of the contact columns, for casts.

@@ -181,6 +181,17 @@ func findContact(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.MatchingS
 	return leadcycle.ID(id), err
 }
 
+// sameValues reports whether two contacts have the same values in the
+// fields of s (and so the same key, computed or not).
+func sameValues(s *leadcycle.MatchingStrategy, a, b *leadcycle.Contact) bool {
+	for _, f := range s.Fields {
+		if contactValue(a, f) != contactValue(b, f) {
+			return false
+		}
+	}
+	return true
+}
+
 func leadKey(s *leadcycle.MatchingStrategy, l *leadcycle.Lead, c *leadcycle.Contact) string {
 	return strategyKey(s, func(f string) string { return leadValue(l, c, f) })
 }
@@ -232,7 +243,7 @@ func keepContactKeys(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.
 		return err
 	}
 	for i := range strategies {
-		if old != nil && contactKey(&strategies[i], c) == contactKey(&strategies[i], old) {
+		if old != nil && (sameValues(&strategies[i], old, c) || contactKey(&strategies[i], c) == contactKey(&strategies[i], old)) {
 			continue // a row kept from before byEmail is still right
 		}
 		key := storedKey(&strategies[i], c)
