@@ -276,6 +276,12 @@ type ImportBatch struct {
 	// committed, BytesDone how far into the file that is.
 	Position  int64
 	BytesDone int64
+	// Next is the batch that follows, when it has been read already: a
+	// store may look its rows up while it writes this one.
+	Next *ImportBatch
+	// ReadAhead is what the store looked up for this batch while it wrote
+	// the one before; only the store that set it reads it.
+	ReadAhead any
 }
 
 // ImportStore keeps import jobs, their files and error reports, and writes

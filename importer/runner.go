@@ -216,14 +216,37 @@ func FileSHA256(path string) (string, error) {
 func (r *Runner) copy(ctx context.Context, job *leadcycle.ImportJob, src tabular.Reader, p *Plan) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	batches := make(chan batchOrError, 1)
+	// Unbuffered: the batch being written, the next one and the one being
+	// read are all the batches held in memory.
+	batches := make(chan batchOrError)
 	go r.read(ctx, job.Position, src, p, batches)
 	store := r.Store.Imports()
-	for b := range batches {
+	var next *batchOrError
+	for {
+		b := next
+		if b == nil {
+			got, ok := <-batches
+			if !ok {
+				break
+			}
+			b = &got
+		}
+		next = nil
 		if b.err != nil {
 			return b.err
 		}
-		if err := store.ApplyImportBatch(ctx, job, r.Owner, b.batch); err != nil {
+		// The next batch too, so that the store can look its rows up while
+		// it writes this one. Reading keeps ahead of writing, so it is
+		// there already but for the first batch.
+		if got, ok := <-batches; ok {
+			next = &got
+			if got.err == nil {
+				b.batch.Next = got.batch
+			}
+		}
+		err := store.ApplyImportBatch(ctx, job, r.Owner, b.batch)
+		b.batch.Next = nil
+		if err != nil {
 			return err
 		}
 		if r.Progress != nil {

@@ -47,8 +47,10 @@ func (w *importWriter) bulkContacts(ctx context.Context, rows []leadcycle.Import
 		in := r.Contact
 		in.Origin = leadcycle.SourceImport
 		in.Normalize()
-		p := &contactPlan{row: r, in: in, key: contactKey(w.strategy, in)}
-		if p.key != "" {
+		p := &contactPlan{row: r, in: in}
+		if w.ahead != nil {
+			p.key, p.email = w.ahead.keys[i], w.ahead.emails[i]
+		} else if p.key = contactKey(w.strategy, in); p.key != "" {
 			p.email = lookupEmail(w.strategy, in)
 		}
 		plans = append(plans, p)
@@ -78,7 +80,13 @@ func (w *importWriter) bulkContacts(ctx context.Context, rows []leadcycle.Import
 	if err := w.insertContacts(ctx, creates); err != nil {
 		return err
 	}
-	return w.updateContacts(ctx, current, old)
+	if err := w.updateContacts(ctx, current, old); err != nil {
+		return err
+	}
+	if w.keepChanges {
+		w.changes = w.delta(plans, found, current, old)
+	}
+	return nil
 }
 
 // refuse records a row's domain error in the report; other errors abort.
@@ -119,9 +127,16 @@ func (w *importWriter) lookupContacts(ctx context.Context, plans []*contactPlan)
 	if err != nil {
 		return nil, nil, err
 	}
-	byKey, read, err := w.idsByKey(ctx, keys, emails, emailKey)
-	if err != nil {
-		return nil, nil, err
+	var byKey map[string]leadcycle.ID
+	var read map[leadcycle.ID]*leadcycle.Contact
+	if w.ahead != nil {
+		byKey, read = w.ahead.merge(w.strategy, keys)
+	} else {
+		hits, got, err := keyHits(ctx, w.s.DB, w.tx, w.strategy.ID, keys, emails, emailKey)
+		if err != nil {
+			return nil, nil, err
+		}
+		byKey, read = bestHits(hits), got
 	}
 	for _, p := range plans {
 		if p.row.ID != nil && existing[int64(*p.row.ID)] {
@@ -156,33 +171,30 @@ func (w *importWriter) existingIDs(ctx context.Context, table string, ids []int6
 	return out, nil
 }
 
-// idsByKey returns, per key of the strategy, the most recently updated
-// contact with it: the contacts whose key is in match_keys, and those that
-// store one of the emails (see byEmail), which emailKey maps to its key.
-// The latter are read whole (and locked, where rows are), and returned too.
-func (w *importWriter) idsByKey(ctx context.Context, keys, emails []string, emailKey map[string]string) (map[string]leadcycle.ID, map[leadcycle.ID]*leadcycle.Contact, error) {
-	type hit struct{ id, at int64 }
-	best := map[string]hit{}
-	keep := func(k string, h hit) {
-		if b, ok := best[k]; !ok || h.at > b.at || h.at == b.at && h.id > b.id {
-			best[k] = h
-		}
-	}
+// keyHit is a contact found by a key, with when it was last updated.
+type keyHit struct{ id, at int64 }
+
+// keyHits finds, per key of strategy, the contacts with it: those whose key
+// is in match_keys, and those that store one of the emails (see byEmail),
+// which emailKey maps to its key. The latter are read whole (and locked,
+// where rows are), and returned too.
+func keyHits(ctx context.Context, db *DB, q querier, strategy leadcycle.ID, keys, emails []string, emailKey map[string]string) (map[string][]keyHit, map[leadcycle.ID]*leadcycle.Contact, error) {
+	hits := map[string][]keyHit{}
 	for len(keys) > 0 {
 		n := min(bulkChunk, len(keys))
-		rows, err := w.s.QueryQ(ctx, w.tx, "SELECT k.key, r.id, r.updated_at FROM match_keys k JOIN contacts r ON r.id = k.record_id WHERE k.strategy_id = ? AND "+
-			w.s.Dialect.InTexts("k.key"), int64(w.strategy.ID), w.s.Dialect.TextsArg(keys[:n]))
+		rows, err := db.QueryQ(ctx, q, "SELECT k.key, r.id, r.updated_at FROM match_keys k JOIN contacts r ON r.id = k.record_id WHERE k.strategy_id = ? AND "+
+			db.Dialect.InTexts("k.key"), int64(strategy), db.Dialect.TextsArg(keys[:n]))
 		if err != nil {
 			return nil, nil, err
 		}
 		for rows.Next() {
 			var k string
-			var h hit
+			var h keyHit
 			if err := rows.Scan(&k, &h.id, &h.at); err != nil {
 				rows.Close()
 				return nil, nil, err
 			}
-			keep(k, h)
+			hits[k] = append(hits[k], h)
 		}
 		if err := rows.Close(); err != nil {
 			return nil, nil, err
@@ -192,7 +204,7 @@ func (w *importWriter) idsByKey(ctx context.Context, keys, emails []string, emai
 	read := map[leadcycle.ID]*leadcycle.Contact{}
 	for len(emails) > 0 {
 		n := min(bulkChunk, len(emails))
-		rows, err := w.s.QueryQ(ctx, w.tx, w.s.contacts.selectSQL+" WHERE "+w.s.Dialect.InTexts("email")+w.s.Dialect.ForUpdate, w.s.Dialect.TextsArg(emails[:n]))
+		rows, err := db.QueryQ(ctx, q, contactSelectSQL+" WHERE "+db.Dialect.InTexts("email")+db.Dialect.ForUpdate, db.Dialect.TextsArg(emails[:n]))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -203,15 +215,30 @@ func (w *importWriter) idsByKey(ctx context.Context, keys, emails []string, emai
 		for i := range got {
 			c := &got[i]
 			read[c.ID] = c
-			keep(emailKey[c.Email], hit{int64(c.ID), micros(c.UpdatedAt)})
+			k := emailKey[c.Email]
+			hits[k] = append(hits[k], keyHit{int64(c.ID), micros(c.UpdatedAt)})
 		}
 		emails = emails[n:]
 	}
-	out := make(map[string]leadcycle.ID, len(best))
-	for k, h := range best {
-		out[k] = leadcycle.ID(h.id)
+	return hits, read, nil
+}
+
+// bestHits keeps, per key, the most recently updated contact (the largest
+// id among equals).
+func bestHits(hits map[string][]keyHit) map[string]leadcycle.ID {
+	out := make(map[string]leadcycle.ID, len(hits))
+	for k, hs := range hits {
+		var b keyHit
+		for _, h := range hs {
+			if h.at > b.at || h.at == b.at && h.id > b.id {
+				b = h
+			}
+		}
+		if b.id != 0 {
+			out[k] = leadcycle.ID(b.id)
+		}
 	}
-	return out, read, nil
+	return out
 }
 
 // loadContacts reads the contacts rows will update, except those read

@@ -18,6 +18,7 @@ import (
 // of the same file matches the rows written before it.
 func (x imports) ApplyImportBatch(ctx context.Context, job *leadcycle.ImportJob, owner string, b *leadcycle.ImportBatch) error {
 	var counts leadcycle.ImportCounts
+	var ahead *lookahead // for b.Next
 	err := x.s.InConnTxRetry(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		w, err := x.newWriter(ctx, tx, job)
 		if err != nil {
@@ -25,8 +26,19 @@ func (x imports) ApplyImportBatch(ctx context.Context, job *leadcycle.ImportJob,
 		}
 		w.conn = conn
 		if job.Options.Entity == leadcycle.ImportContacts {
+			if w.ahead, err = x.takeReadAhead(ctx, tx, b, w.strategy); err != nil {
+				return err
+			}
+			if ahead == nil && x.readsAhead(job, b) {
+				ahead = x.startReadAhead(ctx, w.strategy, b.Next)
+				b.Next.ReadAhead = ahead
+			}
+			w.keepChanges = ahead != nil
 			if err := w.bulkContacts(ctx, b.Rows); err != nil {
 				return err
+			}
+			if ahead != nil {
+				ahead.delta = w.changes
 			}
 		} else {
 			for i := range b.Rows {
@@ -43,10 +55,23 @@ func (x imports) ApplyImportBatch(ctx context.Context, job *leadcycle.ImportJob,
 			return err
 		}
 		counts = w.counts
-		return x.advance(ctx, tx, job, owner, counts, b)
+		if err := x.advance(ctx, tx, job, owner, counts, b); err != nil {
+			return err
+		}
+		if ahead != nil {
+			// The last statement of the transaction: the next batch compares.
+			ahead.mark, err = markOf(ctx, tx)
+		}
+		return err
 	})
 	if err != nil {
+		if ahead != nil {
+			b.Next.ReadAhead = nil
+		}
 		return err
+	}
+	if ahead != nil {
+		ahead.committed = true
 	}
 	job.Add(counts)
 	job.Position, job.BytesDone = b.Position, b.BytesDone
@@ -81,6 +106,12 @@ type importWriter struct {
 	// creates holds the contacts the batch creates, by key, so that later
 	// rows with the same key update them.
 	creates map[string]*leadcycle.Contact
+	// ahead holds the lookups of the batch's keys made while the batch
+	// before was written, when they can be used; changes is what the batch
+	// changed, for the next batch's (see imports_ahead.go).
+	ahead       *lookahead
+	keepChanges bool
+	changes     *importDelta
 }
 
 func (x imports) newWriter(ctx context.Context, tx *sql.Tx, job *leadcycle.ImportJob) (*importWriter, error) {

@@ -16,6 +16,7 @@ var importTests = []test{
 	{"lease_resume_and_cancel", testImportLeases},
 	{"contacts_match_update_skip_create", testImportContactModes},
 	{"contacts_match_idna_emails", testImportContactIDNA},
+	{"contacts_batches_read_ahead", testImportReadAhead},
 	{"contacts_accounts_and_errors", testImportContactAccounts},
 	{"accounts_match_domain_then_name", testImportAccounts},
 	{"leads_link_contacts_and_report", testImportLeads},
@@ -259,6 +260,89 @@ func testImportContactIDNA(t *testing.T, e *env) {
 	}
 	if c := MustGet(t, e.ctx, e.s.Contacts(), brais.ID); c.JobTitle != "New" {
 		t.Errorf("brais = %+v", c)
+	}
+}
+
+// testImportReadAhead applies batches that name the one after them (Next),
+// which a store may look up while it writes the first: the second batch
+// must still see what the first created and changed, and what other
+// writers did in between.
+func testImportReadAhead(t *testing.T, e *env) {
+	ana := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ana@example.gal", FirstName: "Ana"})
+	brais := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "brais@example.gal"})
+	uxia := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "uxia@ría.gal"})
+	job := mustImportJob(t, e, leadcycle.ImportOptions{}, "email", "last_name", "job_title")
+	apply := func(b *leadcycle.ImportBatch) *leadcycle.ImportJob {
+		t.Helper()
+		b.Position = job.Position + int64(len(b.Rows))
+		if err := e.s.Imports().ApplyImportBatch(e.ctx, job, importOwner, b); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.s.Imports().GetImport(e.ctx, job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	b2 := &leadcycle.ImportBatch{Rows: []leadcycle.ImportRow{
+		contactRow(6, leadcycle.Contact{Email: "ANA@example.gal", JobTitle: "Two"}, "email", "job_title"),
+		contactRow(7, leadcycle.Contact{Email: "new1@example.gal", JobTitle: "Two"}, "email", "job_title"),
+		contactRow(8, leadcycle.Contact{Email: "noa@xn--ra-nja.gal", JobTitle: "Two"}, "email", "job_title"),
+		contactRow(9, leadcycle.Contact{Email: "uxia@ría.gal", JobTitle: "Two"}, "email", "job_title"),
+		contactRow(10, leadcycle.Contact{Email: "brais@example.gal", JobTitle: "Two"}, "email", "job_title"),
+		contactRow(11, leadcycle.Contact{Email: "brais.new@example.gal", JobTitle: "Two"}, "email", "job_title"),
+	}}
+	b1 := &leadcycle.ImportBatch{Next: b2, Rows: []leadcycle.ImportRow{
+		contactRow(2, leadcycle.Contact{Email: "ana@example.gal", LastName: "Uno", JobTitle: "One"}, "email", "last_name", "job_title"),
+		contactRow(3, leadcycle.Contact{Email: "new1@example.gal", JobTitle: "One"}, "email", "job_title"),
+		contactRow(4, leadcycle.Contact{Email: "noa@ría.gal", JobTitle: "One"}, "email", "job_title"),
+		contactRow(5, leadcycle.Contact{Email: "uxia@xn--ra-nja.gal", JobTitle: "One"}, "email", "job_title"),
+		{Line: 6, ID: &brais.ID, Contact: &leadcycle.Contact{Email: "brais.new@example.gal"}, Given: []string{"email"}},
+	}}
+	job = apply(b1)
+	if job.Created != 2 || job.Updated != 3 {
+		t.Fatalf("first batch: %+v", job.ImportCounts)
+	}
+	job = apply(b2)
+	if job.Created != 3 || job.Updated != 8 {
+		t.Errorf("second batch: %+v (want the first batch's contacts updated, and a new contact for brais's old address)", job.ImportCounts)
+	}
+	if c := MustGet(t, e.ctx, e.s.Contacts(), ana.ID); c.LastName != "Uno" || c.JobTitle != "Two" || c.FirstName != "Ana" {
+		t.Errorf("ana = %+v", c)
+	}
+	if c := MustGet(t, e.ctx, e.s.Contacts(), uxia.ID); c.JobTitle != "Two" || c.Email != "uxia@ría.gal" {
+		t.Errorf("uxia = %+v", c)
+	}
+	if c := MustGet(t, e.ctx, e.s.Contacts(), brais.ID); c.JobTitle != "Two" || c.Email != "brais.new@example.gal" {
+		t.Errorf("brais = %+v", c)
+	}
+	if n := len(MustList(t, e.ctx, e.s.Contacts(), leadcycle.ListQuery{})); n != 6 {
+		t.Errorf("%d contacts, want 6", n)
+	}
+	// Another writer between two batches: the second finds its contact.
+	b4 := &leadcycle.ImportBatch{Rows: []leadcycle.ImportRow{
+		contactRow(14, leadcycle.Contact{Email: "late@example.gal", JobTitle: "Four"}, "email", "job_title"),
+		contactRow(15, leadcycle.Contact{Email: "ana@example.gal", LastName: "Catro"}, "email", "last_name"),
+	}}
+	b3 := &leadcycle.ImportBatch{Next: b4, Rows: []leadcycle.ImportRow{
+		contactRow(12, leadcycle.Contact{Email: "other@example.gal"}, "email"),
+		contactRow(13, leadcycle.Contact{Email: "ana@example.gal", JobTitle: "Three"}, "email", "job_title"),
+	}}
+	job = apply(b3)
+	late := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "late@example.gal"})
+	MustUpdate(t, e.ctx, e.s.Contacts(), ana.ID, func(c *leadcycle.Contact) error { c.FirstName = "Ana María"; return nil })
+	job = apply(b4)
+	if job.Created != 4 || job.Updated != 11 {
+		t.Errorf("after another writer: %+v", job.ImportCounts)
+	}
+	if c := MustGet(t, e.ctx, e.s.Contacts(), late.ID); c.JobTitle != "Four" {
+		t.Errorf("late = %+v", c)
+	}
+	if c := MustGet(t, e.ctx, e.s.Contacts(), ana.ID); c.FirstName != "Ana María" || c.LastName != "Catro" || c.JobTitle != "Three" {
+		t.Errorf("ana = %+v", c)
+	}
+	if n := len(MustList(t, e.ctx, e.s.Contacts(), leadcycle.ListQuery{})); n != 8 {
+		t.Errorf("%d contacts, want 8", n)
 	}
 }
 
