@@ -377,13 +377,30 @@ func (w *importWriter) insertContacts(ctx context.Context, cs []*leadcycle.Conta
 		c.ID = leadcycle.ID(ids[i])
 		rows[i] = append([]any{ids[i]}, contactTable.values(c)...)
 	}
-	if err := w.copyRows(ctx, "contacts", append([]string{"id"}, contactTable.cols...), rows); err != nil {
+	// The events' payloads are encoded on another core while the contacts
+	// and their keys are written; nothing changes the contacts meanwhile.
+	payloads := make(chan []string, 1)
+	go func() {
+		out := make([]string, len(cs))
+		for i, c := range cs {
+			out[i] = jsonText(contactEvent{c})
+		}
+		payloads <- out
+	}()
+	err = w.copyRows(ctx, "contacts", append([]string{"id"}, contactTable.cols...), rows)
+	if err == nil {
+		err = w.insertContactKeys(ctx, cs)
+	}
+	p := <-payloads
+	if err != nil {
 		return err
 	}
-	if err := w.insertContactKeys(ctx, cs); err != nil {
-		return err
-	}
-	return w.insertContactEvents(ctx, cs)
+	return w.insertContactEvents(ctx, cs, p)
+}
+
+// contactEvent is the payload of a contact.created event.
+type contactEvent struct {
+	Contact *leadcycle.Contact `json:"contact"`
 }
 
 // accountsByDomain links new contacts without an account to the account of
@@ -443,12 +460,12 @@ func (w *importWriter) insertContactKeys(ctx context.Context, cs []*leadcycle.Co
 	return w.copyRows(ctx, "match_keys", []string{"strategy_id", "record_id", "key"}, rows)
 }
 
-func (w *importWriter) insertContactEvents(ctx context.Context, cs []*leadcycle.Contact) error {
+func (w *importWriter) insertContactEvents(ctx context.Context, cs []*leadcycle.Contact, payloads []string) error {
 	actor := leadcycle.ActorOf(ctx)
 	at := micros(w.s.Clock.Now())
 	rows := make([][]any, len(cs))
 	for i, c := range cs {
-		rows[i] = []any{leadcycle.EventContactCreated, nil, int64(c.ID), jsonText(map[string]any{"contact": c}), actor, at, workflowTypes[leadcycle.EventContactCreated], true}
+		rows[i] = []any{leadcycle.EventContactCreated, nil, int64(c.ID), payloads[i], actor, at, workflowTypes[leadcycle.EventContactCreated], true}
 	}
 	return w.copyRows(ctx, "outbox", []string{"type", "lead_id", "contact_id", "payload", "actor", "at", "workflow_pending", "webhooks_pending"}, rows)
 }
