@@ -29,7 +29,12 @@ func (x imports) ApplyImportBatch(ctx context.Context, job *leadcycle.ImportJob,
 			if w.ahead, err = x.takeReadAhead(ctx, tx, b, w.strategy); err != nil {
 				return err
 			}
-			if ahead == nil && x.readsAhead(job, b) {
+			if ahead != nil {
+				// A retry: the lookups began before the attempt that
+				// failed, and may miss what was written since.
+				b.Next.ReadAhead, ahead = nil, nil
+			}
+			if x.readsAhead(job, b) {
 				ahead = x.startReadAhead(ctx, w.strategy, b.Next)
 				b.Next.ReadAhead = ahead
 			}
