@@ -7,7 +7,7 @@ import (
 
 // Record is the constraint satisfied by every record type kept in a Repo.
 type Record interface {
-	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel | Process | User | Webhook | ImportJob | ImportMapping
+	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel | Process | User | Webhook | ImportJob | ImportMapping | Segment
 }
 
 // Repo stores one kind of record.
@@ -175,6 +175,10 @@ var ListSpecs = map[string]ListSpec{
 		Filters: append([]FilterSpec{eq("entity", KindString, ImportEntities...), eq("name", KindString)}, timeFilters()...),
 		Sorts:   []string{"created_at", "updated_at", "name"},
 	},
+	"segments": {
+		Filters: append([]FilterSpec{eq("key", KindString), eq("kind", KindString, SegmentKinds...)}, timeFilters()...),
+		Sorts:   []string{"created_at", "updated_at", "name"},
+	},
 	"events": {
 		Filters: append([]FilterSpec{eq("registration_open", KindBool),
 			{Param: "starts_since", Column: "starts_at", Op: OpGTE, Kind: KindTime, Doc: "starting at or after this RFC 3339 time"}}, timeFilters()...),
@@ -248,6 +252,10 @@ type Store interface {
 	Imports() ImportStore
 	Logins() LoginStore
 	ImportMappings() Repo[ImportMapping]
+	Segments() Repo[Segment]
+	// SegmentMembers keeps segment membership: static lists, and dynamic
+	// segments kept live as data changes.
+	SegmentMembers() SegmentStore
 	// PersonalData exports and erases the personal data of contacts (GDPR)
 	// and keeps the audit log of both.
 	PersonalData() PersonalDataStore

@@ -30,6 +30,7 @@ var EventTypes = []string{
 	EventLeadTelesalesReady, EventLeadTelesalesAccepted, EventLeadSalesReady, EventLeadSalesAccepted,
 	EventLeadQualified, EventLeadDisqualified, EventLeadReactivated,
 	EventContactCreated, EventFormSubmitted, EventOpportunityCreated, EventTaskCreated, EventTaskAssigned,
+	EventSegmentEntered, EventSegmentExited,
 }
 
 // Occurrence is one entry of the event outbox: something happened, written in

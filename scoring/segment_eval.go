@@ -1,0 +1,154 @@
+package scoring
+
+import (
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/leadcycle/leadcycle"
+)
+
+// SegmentSubject is what a segment query is evaluated on: one contact, its
+// account, its leads (with their scores) and its interactions.
+type SegmentSubject struct {
+	Contact      *leadcycle.Contact
+	Account      *leadcycle.Account // nil without one
+	Leads        []leadcycle.Lead
+	Interactions []leadcycle.Interaction
+	// LiveModels maps scoring model keys to the id of their live version.
+	LiveModels map[string]leadcycle.ID
+	// InSegment reports whether the contact is in the segment with the key.
+	InSegment func(key string) bool
+}
+
+// Matches reports whether the contact of s belongs to the segment at now. A
+// nil contact never does.
+func (q *SegmentQuery) Matches(s SegmentSubject, now time.Time) bool {
+	if s.Contact == nil {
+		return false
+	}
+	l := q.layout
+	env := reflect.New(l.top).Elem()
+	contact := q.entity(l.contact, entContact, s.Contact)
+	env.Field(topContact).Set(contact)
+	env.Field(topContactNamed).Set(contact)
+	if s.Account != nil {
+		env.Field(topAccount).Set(q.entity(l.account, entAccount, s.Account))
+	}
+	if q.Reads["leads"] {
+		leads := reflect.MakeSlice(reflect.SliceOf(l.lead), len(s.Leads), len(s.Leads))
+		for i := range s.Leads {
+			lead := &s.Leads[i]
+			v := q.entity(l.lead, entLead, lead)
+			v.Field(entScore).Set(reflect.ValueOf(func(key string) int {
+				id, ok := s.LiveModels[key]
+				if !ok {
+					return 0
+				}
+				for _, sc := range lead.Scores {
+					if sc.ModelID == id {
+						return int(sc.Score)
+					}
+				}
+				return 0
+			}))
+			leads.Index(i).Set(v)
+		}
+		env.Field(topLeads).Set(leads)
+	}
+	if q.Reads["interactions"] {
+		ints := make([]segInteractionVars, len(s.Interactions))
+		for i := range s.Interactions {
+			it := &s.Interactions[i]
+			ints[i] = segInteractionVars{
+				Type: it.Type, OccurredAt: it.OccurredAt,
+				FormID: propertyText(it.Properties, "form_id"), EmailID: propertyText(it.Properties, "email_id"),
+				EventID: propertyText(it.Properties, "event_id"), URL: propertyText(it.Properties, "url"),
+				Referrer: propertyText(it.Properties, "referrer"),
+			}
+			if it.LeadID != nil {
+				ints[i].LeadID = idText(*it.LeadID)
+			} else {
+				ints[i].LeadID = propertyText(it.Properties, "lead_id")
+			}
+		}
+		env.Field(topInteractions).Set(reflect.ValueOf(ints))
+	}
+	in := s.InSegment
+	if in == nil {
+		in = func(string) bool { return false }
+	}
+	env.Field(topInSegment).Set(reflect.ValueOf(in))
+	env.Field(topDaysAgo).Set(reflect.ValueOf(func(days int) time.Time { return DaysAgo(now, days) }))
+	out, err := vm.Run(q.program, env.Interface())
+	if err != nil {
+		return false
+	}
+	b, _ := out.(bool)
+	return b
+}
+
+// DaysAgo is the time days×24 hours before now, as segment queries see it.
+func DaysAgo(now time.Time, days int) time.Time {
+	return now.Add(-time.Duration(days) * 24 * time.Hour)
+}
+
+// entity builds the value of a contact, account or lead.
+func (q *SegmentQuery) entity(t reflect.Type, e int, rec any) reflect.Value {
+	v := reflect.New(t).Elem()
+	vars := v.Field(entVars).Addr().Interface()
+	var custom leadcycle.Custom
+	switch r := rec.(type) {
+	case *leadcycle.Contact:
+		fill(vars.(*contactVars), r, pick(contactSetters, nil, true))
+		custom = r.Custom
+	case *leadcycle.Account:
+		fill(vars.(*accountVars), r, pick(accountSetters, nil, true))
+		custom = r.Custom
+	case *leadcycle.Lead:
+		fill(vars.(*leadVars), r, pick(leadSetters, nil, true))
+		custom = r.Custom
+	}
+	fillCustom(v.Field(entCustom), q.layout.custom[e], custom)
+	return v
+}
+
+// NextChange returns the earliest time after now at which the query's
+// result for s can change with no new data: when a time it reads (the
+// contact's, account's, leads' or interactions') crosses one of its
+// windows. ok is false when no such time exists.
+func (q *SegmentQuery) NextChange(s SegmentSubject, now time.Time) (next time.Time, ok bool) {
+	if len(q.Windows) == 0 || s.Contact == nil {
+		return time.Time{}, false
+	}
+	consider := func(t time.Time) {
+		for _, days := range q.Windows {
+			// days_ago(d) passes t at t + d days; the comparison changes
+			// just after.
+			at := t.Add(time.Duration(days)*24*time.Hour + time.Microsecond)
+			if at.After(now) && (!ok || at.Before(next)) {
+				next, ok = at, true
+			}
+		}
+	}
+	consider(s.Contact.CreatedAt)
+	consider(s.Contact.UpdatedAt)
+	if s.Account != nil {
+		consider(s.Account.CreatedAt)
+	}
+	if q.Reads["leads"] {
+		for i := range s.Leads {
+			consider(s.Leads[i].CreatedAt)
+		}
+	}
+	if q.Reads["interactions"] {
+		for i := range s.Interactions {
+			consider(s.Interactions[i].OccurredAt)
+		}
+	}
+	return next, ok
+}
+
+// UsesModel reports whether the query reads scores of the model key.
+func (q *SegmentQuery) UsesModel(key string) bool { return slices.Contains(q.ModelKeys, key) }

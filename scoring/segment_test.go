@@ -1,0 +1,92 @@
+package scoring
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+)
+
+var segSchemas = Schemas{
+	Contact: leadcycle.Schema{{Name: "tier", Type: leadcycle.FieldChoice, Choices: []string{"gold", "silver"}}, {Name: "vip", Type: leadcycle.FieldBool}},
+	Account: leadcycle.Schema{{Name: "arr", Type: leadcycle.FieldNumber}},
+	Lead:    leadcycle.Schema{{Name: "budget", Type: leadcycle.FieldNumber}},
+}
+
+func segResolver(key string) (leadcycle.ID, bool) {
+	if key == "webinar-2026" {
+		return 7, true
+	}
+	return 0, false
+}
+
+func TestSegmentCompileErrors(t *testing.T) {
+	for src, want := range map[string]string{
+		`job_titel == "CTO"`:                                   `unknown name "job_titel"`,
+		`account.industri == "Retail"`:                         `unknown field "industri" on account (1:9)`,
+		`account.employees == "ten"`:                           `type mismatch: == between a number and text (1:19)`,
+		`any(leads, .status == "open" and email == "x")`:       `contact's email cannot be used here (1:34)`,
+		`count(leads, .status == "open", 14d) > 1`:             `a window counts interactions`,
+		`in_segment("nope")`:                                   `no segment with key "nope" (1:1)`,
+		`job_title`:                                            `the query must be true or false`,
+		`any(leads, .score(1) > 2)`:                            `score`,
+		`email matches "x"`:                                    `operator matches cannot be used`,
+		`custom.tier == "gold" and 14d`:                        `a window such as 14d can only be the last argument`,
+		`count(interactions, .type == "email_opened", 0d) > 1`: `between 1d and 36500d`,
+		`(`: `syntax error`,
+	} {
+		_, err := CompileSegment(src, segSchemas, segResolver)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", src, err, want)
+			continue
+		}
+		if f := leadcycle.ErrorFields(err); len(f) != 1 || f[0].Field != "query" {
+			t.Errorf("%s: fields %v", src, f)
+		}
+	}
+}
+
+func TestSegmentMatches(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	acc := &leadcycle.Account{ID: 3, Industry: "Retail", Custom: leadcycle.Custom{"arr": 5000.0}}
+	c := &leadcycle.Contact{ID: 1, Email: "ana@shop.example", JobTitle: "CTO", AccountID: leadcycle.IDPtr(3),
+		Custom: leadcycle.Custom{"tier": "gold", "vip": true}, CreatedAt: now.Add(-10 * 24 * time.Hour)}
+	leads := []leadcycle.Lead{{ID: 5, Status: leadcycle.LeadOpen, Scores: []leadcycle.LeadScore{{ModelID: 9, Score: 60}}}}
+	ints := []leadcycle.Interaction{
+		{Type: "email_opened", OccurredAt: now.Add(-24 * time.Hour), Properties: map[string]any{"email_id": "x"}},
+		{Type: "email_opened", OccurredAt: now.Add(-13 * 24 * time.Hour), Properties: map[string]any{"email_id": "x"}},
+		{Type: "email_opened", OccurredAt: now.Add(-15 * 24 * time.Hour), Properties: map[string]any{"email_id": "x"}},
+	}
+	s := SegmentSubject{Contact: c, Account: acc, Leads: leads, Interactions: ints, LiveModels: map[string]leadcycle.ID{"fit": 9},
+		InSegment: func(k string) bool { return k == "webinar-2026" }}
+	for src, want := range map[string]bool{
+		`account.industry == "Retail"`:                                                true,
+		`account.custom.arr > 1000 and custom.vip`:                                    true,
+		`contact.custom.tier in ["gold", "silver"]`:                                   true,
+		`any(leads, .status == "open" and .score("fit") > 50)`:                        true,
+		`any(leads, .score("fit") > 60)`:                                              false,
+		`any(leads, .score("other") == 0)`:                                            true,
+		`count(interactions, .type == "email_opened" and .email_id == "x", 14d) >= 2`: true,
+		`count(interactions, .type == "email_opened" and .email_id == "x", 14d) >= 3`: false,
+		`count(interactions, .type == "email_opened") == 3`:                           true,
+		`none(interactions, .type == "email_opened", 1d)`:                             true,
+		`in_segment("webinar-2026") and created_at > days_ago(11)`:                    true,
+		`email endsWith "@shop.example" and not (job_title startsWith "CE")`:          true,
+		`email_domain == "shop.example"`:                                              true,
+	} {
+		q, err := CompileSegment(src, segSchemas, segResolver)
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if got := q.Matches(s, now); got != want {
+			t.Errorf("%s: got %v, want %v", src, got, want)
+		}
+	}
+	q, _ := CompileSegment(`count(interactions, .type == "email_opened", 14d) >= 2`, segSchemas, segResolver)
+	next, ok := q.NextChange(s, now)
+	if want := now.Add(-13 * 24 * time.Hour).Add(14*24*time.Hour + time.Microsecond); !ok || !next.Equal(want) {
+		t.Errorf("next change %v %v, want %v", next, ok, want)
+	}
+}
