@@ -30,8 +30,8 @@ import (
 // as account.<field> (zero values without an account); leads and
 // interactions are lists for any, all, none and count, whose predicates
 // read the element's fields (.status, .email_id, .url…) and, on a lead,
-// .score("model_key") — the lead's score under the live version of the
-// model, 0 without one. A window (14d) as the last argument of count, any or
+// .score("model_key") — the lead's score under the newest version of the
+// model that scored it, 0 when none did. A window (14d) as the last argument of count, any or
 // none on interactions counts only those that occurred within the last 14×24
 // hours (as scoring's windows do); days_ago(n) is the time n×24 hours ago.
 //

@@ -16,8 +16,10 @@ type SegmentSubject struct {
 	Account      *leadcycle.Account // nil without one
 	Leads        []leadcycle.Lead
 	Interactions []leadcycle.Interaction
-	// LiveModels maps scoring model keys to the id of their live version.
-	LiveModels map[string]leadcycle.ID
+	// Models maps scoring model keys to the ids of their versions, newest
+	// first: a lead's score("key") is its score under the newest version
+	// that scored it.
+	Models map[string][]leadcycle.ID
 	// InSegment reports whether the contact is in the segment with the key.
 	InSegment func(key string) bool
 }
@@ -42,13 +44,11 @@ func (q *SegmentQuery) Matches(s SegmentSubject, now time.Time) bool {
 			lead := &s.Leads[i]
 			v := q.entity(l.lead, entLead, lead)
 			v.Field(entScore).Set(reflect.ValueOf(func(key string) int {
-				id, ok := s.LiveModels[key]
-				if !ok {
-					return 0
-				}
-				for _, sc := range lead.Scores {
-					if sc.ModelID == id {
-						return int(sc.Score)
+				for _, id := range s.Models[key] {
+					for _, sc := range lead.Scores {
+						if sc.ModelID == id {
+							return int(sc.Score)
+						}
 					}
 				}
 				return 0
@@ -124,11 +124,13 @@ func (q *SegmentQuery) NextChange(s SegmentSubject, now time.Time) (next time.Ti
 	}
 	consider := func(t time.Time) {
 		for _, days := range q.Windows {
-			// days_ago(d) passes t at t + d days; the comparison changes
-			// just after.
-			at := t.Add(time.Duration(days)*24*time.Hour + time.Microsecond)
-			if at.After(now) && (!ok || at.Before(next)) {
-				next, ok = at, true
+			// days_ago(d) reaches t at t + d days: a comparison with it can
+			// change then (>, ==) and just after (>=).
+			at := t.Add(time.Duration(days) * 24 * time.Hour)
+			for _, c := range []time.Time{at, at.Add(time.Microsecond)} {
+				if c.After(now) && (!ok || c.Before(next)) {
+					next, ok = c, true
+				}
 			}
 		}
 	}

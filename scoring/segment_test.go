@@ -58,7 +58,7 @@ func TestSegmentMatches(t *testing.T) {
 		{Type: "email_opened", OccurredAt: now.Add(-13 * 24 * time.Hour), Properties: map[string]any{"email_id": "x"}},
 		{Type: "email_opened", OccurredAt: now.Add(-15 * 24 * time.Hour), Properties: map[string]any{"email_id": "x"}},
 	}
-	s := SegmentSubject{Contact: c, Account: acc, Leads: leads, Interactions: ints, LiveModels: map[string]leadcycle.ID{"fit": 9},
+	s := SegmentSubject{Contact: c, Account: acc, Leads: leads, Interactions: ints, Models: map[string][]leadcycle.ID{"fit": {11, 9}},
 		InSegment: func(k string) bool { return k == "webinar-2026" }}
 	for src, want := range map[string]bool{
 		`account.industry == "Retail"`:                                                true,
@@ -86,7 +86,7 @@ func TestSegmentMatches(t *testing.T) {
 	}
 	q, _ := CompileSegment(`count(interactions, .type == "email_opened", 14d) >= 2`, segSchemas, segResolver)
 	next, ok := q.NextChange(s, now)
-	if want := now.Add(-13 * 24 * time.Hour).Add(14*24*time.Hour + time.Microsecond); !ok || !next.Equal(want) {
+	if want := now.Add(-13 * 24 * time.Hour).Add(14 * 24 * time.Hour); !ok || !next.Equal(want) {
 		t.Errorf("next change %v %v, want %v", next, ok, want)
 	}
 }

@@ -59,8 +59,8 @@ type SegLiteral struct{ Value any }
 // SegDaysAgo is the time Days×24 hours before now.
 type SegDaysAgo struct{ Days int }
 
-// SegScore is a lead's score under the live version of model Key (0 when
-// there is none or the lead has no score); it appears in lead predicates.
+// SegScore is a lead's score under the newest version of model Key that
+// scored it (0 when none did); it appears in lead predicates.
 type SegScore struct{ Key string }
 
 // SegList is any, all, none or count (Fn) over the contact's leads or

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
@@ -106,6 +107,11 @@ type DB struct {
 	// claims holds the leads being scored when claims live in memory
 	// (Dialect.SingleNode): one set for every Store on this database.
 	claims inflight
+	// segClaims holds the contacts being evaluated for segments when claims
+	// live in memory (Dialect.SingleNode).
+	segClaims inflight
+	// segReads caches what dynamic segments read (see segmentReads).
+	segReads atomic.Pointer[map[string]bool]
 	// procs keeps compiled business processes.
 	procs processCache
 	// OnClose runs before the pools are closed (a database's background

@@ -395,6 +395,9 @@ func (w *importWriter) insertContacts(ctx context.Context, cs []*leadcycle.Conta
 	if err != nil {
 		return err
 	}
+	if err := whenSegmentsRead(ctx, w.s.DB, w.tx, "any", func() error { return enqueueSegmentIDs(ctx, w.s.DB, w.tx, ids) }); err != nil {
+		return err
+	}
 	return w.insertContactEvents(ctx, cs, p)
 }
 
@@ -499,7 +502,7 @@ func (w *importWriter) updateContacts(ctx context.Context, current map[leadcycle
 		if !sameID(was.AccountID, c.AccountID) {
 			// Rare: the hooks of one contact move its interactions and
 			// rescore the account-based leads of both accounts.
-			if err := afterWrites(moveInteractions, contactEnqueues)(ctx, w.s.DB, w.tx, &was, c); err != nil {
+			if err := afterWrites(moveInteractions, contactEnqueues, contactSegmentEnqueues)(ctx, w.s.DB, w.tx, &was, c); err != nil {
 				return err
 			}
 			continue
@@ -510,6 +513,9 @@ func (w *importWriter) updateContacts(ctx context.Context, current map[leadcycle
 		if err := w.writeChanges(ctx, sets[key]); err != nil {
 			return err
 		}
+	}
+	if err := whenSegmentsRead(ctx, w.s.DB, w.tx, "any", func() error { return enqueueSegmentIDs(ctx, w.s.DB, w.tx, changed) }); err != nil {
+		return err
 	}
 	for len(changed) > 0 {
 		n := min(bulkChunk, len(changed))

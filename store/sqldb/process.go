@@ -526,6 +526,9 @@ func moveLead(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead, to, ac
 		return fmt.Errorf("move lead: %w", err)
 	}
 	l.Stage, l.UpdatedAt = to, now
+	if err := enqueueLeadContacts(ctx, db, tx, "leads", []int64{int64(l.ID)}); err != nil {
+		return err
+	}
 	return stageChanged(ctx, db, tx, l, from, actor, reason)
 }
 
@@ -670,6 +673,22 @@ func fieldInUse(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) 
 	for i := range models {
 		if _, err := scoring.Compile(&models[i], schemas); err != nil {
 			return leadcycle.Errorf(leadcycle.EConflict, "the %s field %s is used by scoring model %s v%d (%s); change or stop the model first", f.Entity, f.Name, models[i].Key, models[i].Version, leadcycle.ErrorMessage(err))
+		}
+	}
+	rows, err = db.QueryQ(ctx, tx, "SELECT key, query FROM segments WHERE kind = ? ORDER BY id", leadcycle.SegmentDynamic)
+	if err != nil {
+		return fmt.Errorf("segments: %w", err)
+	}
+	segs, err := scanAll(rows, func(r scanner) ([2]string, error) {
+		var v [2]string
+		return v, r.Scan(&v[0], &v[1])
+	})
+	if err != nil {
+		return err
+	}
+	for _, sg := range segs {
+		if _, err := scoring.CompileSegment(sg[1], schemas, func(string) (leadcycle.ID, bool) { return 1, true }); err != nil {
+			return leadcycle.Errorf(leadcycle.EConflict, "the %s field %s is used by segment %q (%s); change its query first", f.Entity, f.Name, sg[0], leadcycle.ErrorMessage(err))
 		}
 	}
 	return nil

@@ -730,7 +730,16 @@ func (p *plan) write(ctx context.Context, db *DB, tx *sql.Tx) error {
 			return err
 		}
 	}
-	return nil
+	// Segments read scores and the marks: the contacts of the leads
+	// changed are evaluated again.
+	changed := make([]int64, 0, len(applied)+len(p.marks))
+	for k := range applied {
+		changed = append(changed, int64(k.lead))
+	}
+	for _, m := range p.marks {
+		changed = append(changed, int64(m.lead.ID))
+	}
+	return enqueueLeadContacts(ctx, db, tx, "leads", changed)
 }
 
 // dropVanished leaves out the leads deleted since the plan read them (a

@@ -217,6 +217,9 @@ func clearModelScores(ctx context.Context, db *DB, tx *sql.Tx, id leadcycle.ID, 
 		SELECT lead_id, model_id, score, NULL, grade, '', ?, ? FROM lead_scores WHERE model_id = ?`, cause, micros(now), int64(id)); err != nil {
 		return fmt.Errorf("clear scores: %w", err)
 	}
+	if err := enqueueModelContacts(ctx, db, tx, id); err != nil {
+		return err
+	}
 	if _, err := db.ExecQ(ctx, tx, "DELETE FROM lead_scores WHERE model_id = ?", int64(id)); err != nil {
 		return fmt.Errorf("clear scores: %w", err)
 	}
@@ -484,6 +487,9 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 			cause = fmt.Sprintf("%d interactions (%s…%s)", len(items), items[0].ID, items[len(items)-1].ID)
 		}
 		if err := enqueueLeads(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.contact_id"), s.Dialect.IDsArg(uniqueIDs(contactIDs))); err != nil {
+			return err
+		}
+		if err := whenSegmentsRead(ctx, s.DB, tx, "interactions", func() error { return enqueueSegmentIDs(ctx, s.DB, tx, contactIDs) }); err != nil {
 			return err
 		}
 		if len(accountIDs) == 0 {

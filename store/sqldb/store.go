@@ -31,6 +31,7 @@ type Store struct {
 	webhooks       *repo[leadcycle.Webhook]
 	imports        *repo[leadcycle.ImportJob]
 	importMappings *repo[leadcycle.ImportMapping]
+	segments       *repo[leadcycle.Segment]
 
 	models    modelCache
 	leases    leaseMap
@@ -61,6 +62,7 @@ func NewStore(db *DB) *Store {
 		webhooks:       newRepo(db, webhookTable),
 		imports:        newRepo(db, importTable),
 		importMappings: newRepo(db, importMappingTable),
+		segments:       newRepo(db, segmentTable),
 	}
 }
 

@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"imports", importTests},
 		{"logins", loginTests},
 		{"lead_stats", statsTests},
+		{"segments", segmentTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
