@@ -6,13 +6,21 @@ import (
 	"sync"
 	"time"
 
-	"github.com/leadcycle/leadcycle"
 )
 
-// Worker keeps scores current: it calls ProcessDue in a loop, right away
-// while there is work and every Idle otherwise.
+// DueProcessor is a queue of work processed in rounds: the scorer, and the
+// evaluation of segments.
+type DueProcessor interface {
+	ProcessDue(ctx context.Context, max int) (int, error)
+}
+
+// Worker keeps scores (or, with Name "segments" and the segment store,
+// segment members) current: it calls ProcessDue in a loop, right away while
+// there is work and every Idle otherwise.
 type Worker struct {
-	Store  leadcycle.ScoringStore
+	Store DueProcessor
+	// Name names the work in log messages (default "scoring").
+	Name   string
 	Logger *slog.Logger
 	// Batch is the most leads scored per round (default 500).
 	Batch int
@@ -56,7 +64,11 @@ func (w *Worker) loop(ctx context.Context) {
 			backoff = min(max(2*backoff, 100*time.Millisecond), 10*time.Second)
 			pause = backoff
 			if w.Logger != nil {
-				w.Logger.Error("scoring failed; retrying", "err", err, "retry_in", backoff)
+				name := w.Name
+				if name == "" {
+					name = "scoring"
+				}
+				w.Logger.Error(name+" failed; retrying", "err", err, "retry_in", backoff)
 			}
 		case n == 0:
 			backoff, pause = 0, idle

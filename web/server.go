@@ -209,6 +209,7 @@ func (s *Server) registerRoutes() {
 	s.registerTracking()
 	s.registerLinkedIn()
 	s.registerScoring()
+	s.registerSegments()
 	s.registerWorkflow()
 	s.registerWebhooks()
 	s.registerImports()
