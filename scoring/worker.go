@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
 )
 
 // DueProcessor is a queue of work processed in rounds: the scorer, and the

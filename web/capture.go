@@ -45,7 +45,9 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.forms.Run(ctx, 5*time.Second) })
 	wg.Go(func() { (&scoring.Worker{Store: s.store.Scoring(), Logger: s.log}).Run(ctx) })
-	wg.Go(func() { (&scoring.Worker{Store: s.store.SegmentMembers(), Name: "segments", Logger: s.log, Concurrency: 1}).Run(ctx) })
+	wg.Go(func() {
+		(&scoring.Worker{Store: s.store.SegmentMembers(), Name: "segments", Logger: s.log, Concurrency: 1}).Run(ctx)
+	})
 	wg.Go(func() { s.runWorkflow(ctx, 200*time.Millisecond) })
 	wg.Go(func() { s.WebhookWorker().Run(ctx) })
 	wg.Go(func() { s.ImportRunner().Work(ctx, time.Second) })

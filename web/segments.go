@@ -288,4 +288,3 @@ func describeSegments(op operation, out obj) obj {
 	}
 	return out
 }
-
