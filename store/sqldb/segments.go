@@ -143,7 +143,7 @@ func segmentWritten(ctx context.Context, db *DB, tx *sql.Tx, old, s *leadcycle.S
 		}
 	}
 	if s.Kind != leadcycle.SegmentDynamic || (old != nil && old.Query == s.Query) {
-		return nil
+		return loadMemberCounts(ctx, db, tx, []*leadcycle.Segment{s})
 	}
 	cq, err := compileSegment(ctx, db, tx, s.Query)
 	if err != nil {
@@ -170,7 +170,10 @@ func segmentWritten(ctx context.Context, db *DB, tx *sql.Tx, old, s *leadcycle.S
 	if old != nil {
 		reason = "query changed"
 	}
-	return rebuildSegment(ctx, db, tx, s, cq, old != nil, reason)
+	if err := rebuildSegment(ctx, db, tx, s, cq, old != nil, reason); err != nil {
+		return err
+	}
+	return loadMemberCounts(ctx, db, tx, []*leadcycle.Segment{s})
 }
 
 // segmentDeleting refuses to delete a segment another one names.
@@ -1070,7 +1073,13 @@ func (s *Store) evaluateContacts(ctx context.Context, q querier, segs []liveSegm
 // contacts are evaluated again), their events, the next evaluations, and
 // the queue entries done.
 func (p *segPlan) write(ctx context.Context, db *DB, tx *sql.Tx, segs []liveSegment, claimed []segQueued) error {
-	rows, err := db.QueryQ(ctx, tx, "SELECT id, version FROM segments WHERE kind = ?"+db.Dialect.ForKeyShare, leadcycle.SegmentDynamic)
+	// The segments' rows are held until the end (PostgreSQL), so that a
+	// save waits for this write instead of rebuilding under it.
+	share := ""
+	if db.Dialect.Name == "postgres" {
+		share = " FOR SHARE"
+	}
+	rows, err := db.QueryQ(ctx, tx, "SELECT id, version FROM segments WHERE kind = ? ORDER BY id"+share, leadcycle.SegmentDynamic)
 	if err != nil {
 		return fmt.Errorf("segment versions: %w", err)
 	}

@@ -95,8 +95,8 @@ func testSegmentCreate(t *testing.T, e *env) {
 	MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "bo@bank.example", AccountID: &bank.ID})
 	MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "cy@free.example"})
 	seg := MustCreate(t, e.ctx, e.s.Segments(), &leadcycle.Segment{Name: "Retail contacts", Query: `account.industry == "Retail"`})
-	if seg.Key != "retail_contacts" || seg.Kind != leadcycle.SegmentDynamic {
-		t.Errorf("key %q kind %q", seg.Key, seg.Kind)
+	if seg.Key != "retail_contacts" || seg.Kind != leadcycle.SegmentDynamic || seg.MemberCount != 1 {
+		t.Errorf("key %q kind %q member count %d", seg.Key, seg.Kind, seg.MemberCount)
 	}
 	got := MustGet(t, e.ctx, e.s.Segments(), seg.ID)
 	if got.MemberCount != 1 {
@@ -287,7 +287,9 @@ func testSegmentQueryChange(t *testing.T, e *env) {
 	b := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "b@x.example", JobTitle: "CEO"})
 	seg := MustCreate(t, e.ctx, e.s.Segments(), &leadcycle.Segment{Name: "Chiefs", Query: `job_title == "CTO"`})
 	start := lastEvent(t, e)
-	MustUpdate(t, e.ctx, e.s.Segments(), seg.ID, func(s *leadcycle.Segment) error { s.Query = `job_title == "CEO"`; return nil })
+	if got := MustUpdate(t, e.ctx, e.s.Segments(), seg.ID, func(s *leadcycle.Segment) error { s.Query = `job_title == "CEO"`; return nil }); got.MemberCount != 1 {
+		t.Errorf("member count after the update %d", got.MemberCount)
+	}
 	diff(t, "members", []leadcycle.ID{b.ID}, memberIDs(t, e, seg.ID))
 	evs, _ := segmentEvents(t, e, start)
 	diff(t, "events", []string{"segment.entered chiefs " + b.ID.String(), "segment.exited chiefs " + a.ID.String()}, evs)
