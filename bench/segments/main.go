@@ -278,4 +278,3 @@ func toInt64(ids []leadcycle.ID) []int64 {
 	}
 	return out
 }
-
