@@ -170,10 +170,12 @@ type SegmentQuery struct {
 	Segments map[string]leadcycle.ID
 	// ModelKeys are the scoring models .score names.
 	ModelKeys []string
-	// Windows are the day counts of the query's windows and days_ago calls:
-	// its result can change with time alone when a time it reads crosses
-	// now minus one of them.
-	Windows []int
+	// Windows are the day counts of the query's windows and days_ago calls
+	// by the time field they are compared with ("contact.created_at",
+	// "account.created_at", "lead.created_at", "interaction.occurred_at"):
+	// the query's result can change with time alone when such a time
+	// crosses now minus one of them.
+	Windows map[string][]int
 	// Reads says which data the query reads: "contact", "account", "leads",
 	// "scores", "interactions", "segments".
 	Reads map[string]bool
@@ -204,7 +206,7 @@ func CompileSegment(src string, schemas Schemas, resolve SegmentResolver) (*Segm
 		return nil, queryError(layout.describe(err))
 	}
 	b := &segBuilder{layout: layout, resolve: resolve, q: &SegmentQuery{src: src, program: program, layout: layout,
-		Segments: map[string]leadcycle.ID{}, Reads: map[string]bool{}}}
+		Segments: map[string]leadcycle.ID{}, Reads: map[string]bool{}, Windows: map[string][]int{}}}
 	tree, err := b.cond(program.Node(), "")
 	if err != nil {
 		return nil, err

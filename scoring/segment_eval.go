@@ -115,15 +115,15 @@ func (q *SegmentQuery) entity(t reflect.Type, e int, rec any) reflect.Value {
 }
 
 // NextChange returns the earliest time after now at which the query's
-// result for s can change with no new data: when a time it reads (the
-// contact's, account's, leads' or interactions') crosses one of its
-// windows. ok is false when no such time exists.
+// result for s can change with no new data: when a time field the query
+// compares with days_ago (a window is one) crosses now minus its days. ok is
+// false when no such time exists.
 func (q *SegmentQuery) NextChange(s SegmentSubject, now time.Time) (next time.Time, ok bool) {
 	if len(q.Windows) == 0 || s.Contact == nil {
 		return time.Time{}, false
 	}
-	consider := func(t time.Time) {
-		for _, days := range q.Windows {
+	consider := func(field string, t time.Time) {
+		for _, days := range q.Windows[field] {
 			// days_ago(d) reaches t at t + d days: a comparison with it can
 			// change then (>, ==) and just after (>=).
 			at := t.Add(time.Duration(days) * 24 * time.Hour)
@@ -134,20 +134,18 @@ func (q *SegmentQuery) NextChange(s SegmentSubject, now time.Time) (next time.Ti
 			}
 		}
 	}
-	consider(s.Contact.CreatedAt)
-	consider(s.Contact.UpdatedAt)
+	consider("contact.created_at", s.Contact.CreatedAt)
+	consider("contact.updated_at", s.Contact.UpdatedAt)
 	if s.Account != nil {
-		consider(s.Account.CreatedAt)
+		consider("account.created_at", s.Account.CreatedAt)
+	} else {
+		consider("account.created_at", time.Time{})
 	}
-	if q.Reads["leads"] {
-		for i := range s.Leads {
-			consider(s.Leads[i].CreatedAt)
-		}
+	for i := range s.Leads {
+		consider("lead.created_at", s.Leads[i].CreatedAt)
 	}
-	if q.Reads["interactions"] {
-		for i := range s.Interactions {
-			consider(s.Interactions[i].OccurredAt)
-		}
+	for i := range s.Interactions {
+		consider("interaction.occurred_at", s.Interactions[i].OccurredAt)
 	}
 	return next, ok
 }

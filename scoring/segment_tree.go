@@ -164,6 +164,9 @@ func (b *segBuilder) cond(n ast.Node, scope string) (SegExpr, error) {
 			if kl != kr {
 				return nil, b.fail(n, "cannot compare %s with %s", article(kl), article(kr))
 			}
+			if err := b.window(n, l, r); err != nil {
+				return nil, err
+			}
 			if kl == "bool" && n.Operator != "==" && n.Operator != "!=" {
 				return nil, b.fail(n, "true and false can only be compared with == and !=")
 			}
@@ -272,6 +275,26 @@ func article(kind string) string {
 	return kind
 }
 
+// window records what a comparison with days_ago compares: a time field,
+// whose crossing of now minus the days can change the result.
+func (b *segBuilder) window(n ast.Node, l, r SegExpr) error {
+	for _, pair := range [][2]SegExpr{{l, r}, {r, l}} {
+		d, ok := pair[0].(SegDaysAgo)
+		if !ok {
+			continue
+		}
+		f, ok := pair[1].(SegField)
+		if !ok || f.Custom || f.Kind != "time" {
+			return b.fail(n, "days_ago compares with a time field such as created_at or .occurred_at")
+		}
+		key := f.Scope + "." + f.Name
+		if !slices.Contains(b.q.Windows[key], d.Days) {
+			b.q.Windows[key] = append(b.q.Windows[key], d.Days)
+		}
+	}
+	return nil
+}
+
 // list builds any, all, none or count.
 func (b *segBuilder) list(n *ast.BuiltinNode, scope string) (SegList, error) {
 	if scope != "" {
@@ -352,9 +375,6 @@ func (b *segBuilder) value(n ast.Node, scope string) (SegExpr, error) {
 			if callee.Value == "days_ago" {
 				if len(n.Arguments) == 1 {
 					if i, ok := n.Arguments[0].(*ast.IntegerNode); ok && i.Value >= 0 && i.Value <= 36500 {
-						if !slices.Contains(b.q.Windows, i.Value) {
-							b.q.Windows = append(b.q.Windows, i.Value)
-						}
 						return SegDaysAgo{i.Value}, nil
 					}
 				}

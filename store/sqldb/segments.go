@@ -275,37 +275,120 @@ func rebuildSegment(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.Segmen
 
 // scheduleWindows queues, for the moment it can first change, every
 // contact whose result for a query with windows can change with time alone:
-// when now minus a window reaches one of the times the query reads (the
-// evaluation then schedules the next moment itself).
+// when now minus a window reaches a time the query compares with it (the
+// evaluation then schedules the next moment itself). A list's window only
+// matters for elements its predicate can hold for: those failing a part of
+// it that does not depend on time (a conjunct such as .type == "x") never
+// count, so they are left out.
 func scheduleWindows(ctx context.Context, db *DB, tx *sql.Tx, cq *scoring.SegmentQuery, now time.Time) error {
+	if len(cq.Windows) == 0 {
+		return nil
+	}
 	cast := ""
 	if db.Dialect.Cast != nil {
 		cast = db.Dialect.Cast("int")
 	}
-	sources := []string{
-		"SELECT c.id AS cid, c.created_at AS t FROM contacts c WHERE c.created_at >= ?",
-		"SELECT c.id AS cid, c.updated_at AS t FROM contacts c WHERE c.updated_at >= ?",
-	}
-	if cq.Reads["account"] {
-		sources = append(sources, "SELECT c.id AS cid, a.created_at AS t FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE a.created_at >= ?")
-	}
-	if cq.Reads["leads"] {
-		sources = append(sources, "SELECT l.contact_id AS cid, l.created_at AS t FROM leads l WHERE l.contact_id IS NOT NULL AND l.created_at >= ?")
-	}
-	if cq.Reads["interactions"] {
-		sources = append(sources, "SELECT i.contact_id AS cid, i.occurred_at AS t FROM interactions i WHERE i.occurred_at >= ?")
-	}
-	for _, days := range cq.Windows {
+	schedule := func(days int, sel string, args []any) error {
 		window := time.Duration(days) * 24 * time.Hour
-		for _, src := range sources {
-			sel := "SELECT x.cid, MIN(x.t) + ?" + cast + ", ?, ?, 0 FROM (" + src + ") x GROUP BY x.cid"
-			q := strings.Replace(segEnqueueSQL, "{sel}", sel, 1)
-			if _, err := db.ExecQ(ctx, tx, q, window.Microseconds(), rand.Int64(), micros(now), micros(now.Add(-window))); err != nil {
-				return fmt.Errorf("schedule segment windows: %w", err)
+		q := strings.Replace(segEnqueueSQL, "{sel}", "SELECT x.cid, MIN(x.t) + ?"+cast+", ?, ?, 0 FROM ("+sel+") x GROUP BY x.cid", 1)
+		if _, err := db.ExecQ(ctx, tx, q, append([]any{window.Microseconds(), rand.Int64(), micros(now)}, args...)...); err != nil {
+			return fmt.Errorf("schedule segment windows: %w", err)
+		}
+		return nil
+	}
+	// Lists: the elements the predicate holds for now.
+	var lists []scoring.SegList
+	var walk func(e scoring.SegExpr)
+	walk = func(e scoring.SegExpr) {
+		switch e := e.(type) {
+		case scoring.SegAnd:
+			walk(e.L)
+			walk(e.R)
+		case scoring.SegOr:
+			walk(e.L)
+			walk(e.R)
+		case scoring.SegNot:
+			walk(e.X)
+		case scoring.SegCompare:
+			walk(e.L)
+			walk(e.R)
+		case scoring.SegList:
+			lists = append(lists, e)
+		}
+	}
+	walk(cq.Tree)
+	for _, l := range lists {
+		field := "interaction.occurred_at"
+		if l.Over == "leads" {
+			field = "lead.created_at"
+		}
+		for _, days := range segDays(l.Pred) {
+			b := &segSQL{pg: db.Dialect.Name == "postgres", now: now}
+			pred := "1 = 1"
+			for _, c := range conjuncts(l.Pred) {
+				if len(segDays(c)) == 0 {
+					pred += " AND " + b.cond(c)
+				}
+			}
+			sel := "SELECT i.contact_id AS cid, i.occurred_at AS t FROM interactions i WHERE " + pred + " AND i.occurred_at >= ?"
+			if l.Over == "leads" {
+				sel = "SELECT l.contact_id AS cid, l.created_at AS t FROM leads l WHERE l.contact_id IS NOT NULL AND " + pred + " AND l.created_at >= ?"
+			}
+			if slices.Contains(cq.Windows[field], days) {
+				if err := schedule(days, sel, append(b.args, micros(now.Add(-time.Duration(days)*24*time.Hour)))); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	// The contact's and its account's own times.
+	for field, sel := range map[string]string{
+		"contact.created_at": "SELECT c.id AS cid, c.created_at AS t FROM contacts c WHERE c.created_at >= ?",
+		"contact.updated_at": "SELECT c.id AS cid, c.updated_at AS t FROM contacts c WHERE c.updated_at >= ?",
+		"account.created_at": "SELECT c.id AS cid, a.created_at AS t FROM contacts c JOIN accounts a ON a.id = c.account_id WHERE a.created_at >= ?",
+	} {
+		for _, days := range cq.Windows[field] {
+			if err := schedule(days, sel, []any{micros(now.Add(-time.Duration(days) * 24 * time.Hour))}); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// conjuncts splits a condition at its top-level ands.
+func conjuncts(e scoring.SegExpr) []scoring.SegExpr {
+	if a, ok := e.(scoring.SegAnd); ok {
+		return append(conjuncts(a.L), conjuncts(a.R)...)
+	}
+	return []scoring.SegExpr{e}
+}
+
+// segDays lists the days of the days_ago calls in a predicate.
+func segDays(e scoring.SegExpr) []int {
+	var out []int
+	var walk func(e scoring.SegExpr)
+	walk = func(e scoring.SegExpr) {
+		switch e := e.(type) {
+		case scoring.SegAnd:
+			walk(e.L)
+			walk(e.R)
+		case scoring.SegOr:
+			walk(e.L)
+			walk(e.R)
+		case scoring.SegNot:
+			walk(e.X)
+		case scoring.SegCompare:
+			walk(e.L)
+			walk(e.R)
+		case scoring.SegDaysAgo:
+			if !slices.Contains(out, e.Days) {
+				out = append(out, e.Days)
+			}
+		}
+	}
+	walk(e)
+	return out
 }
 
 // applyMembers adds and removes members of one segment, known to be absent

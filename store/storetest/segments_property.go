@@ -312,7 +312,7 @@ func propInteractionPred(rt *rapid.T) string {
 	case 1:
 		parts = append(parts, fmt.Sprintf(".url %s %q", rapid.SampledFrom([]string{"contains", "startsWith", "endsWith", "=="}).Draw(rt, "op"), rapid.SampledFrom([]string{"/pricing", "https://", "1", ""}).Draw(rt, "url")))
 	case 2:
-		parts = append(parts, fmt.Sprintf(".occurred_at > days_ago(%d)", rapid.SampledFrom(propDays).Draw(rt, "days")))
+		parts = append(parts, fmt.Sprintf(".occurred_at %s days_ago(%d)", rapid.SampledFrom([]string{">", ">=", "<", "<="}).Draw(rt, "op"), rapid.SampledFrom(propDays).Draw(rt, "days")))
 	case 3:
 		parts = append(parts, `.lead_id == ""`)
 	}
