@@ -106,4 +106,17 @@
 // least an hour). It may be earlier than needed, never later; conditions that
 // compare fields with now are not followed (the periodic refresh catches
 // them).
+//
+// # Segment queries
+//
+// CompileSegment compiles the query of a dynamic segment (SPEC §6), an
+// expression of the same language over one contact: the contact's fields
+// above, bare or under contact; account; any, all, none and count over leads
+// (the lead's fields with a leading dot, and .score("model_key")) and over
+// interactions (.type, .occurred_at, .lead_id, .form_id, .email_id,
+// .event_id, .url, .referrer), with an optional window as the last argument
+// (14d); in_segment("key"); days_ago(n); date("…"). Only what storage can
+// also compute in SQL is accepted; the checked query is both a program run
+// on one contact in memory (SegmentQuery.Matches) and a tree (SegExpr) that
+// storage translates into SQL.
 package scoring

@@ -117,10 +117,24 @@ func (q *SegmentQuery) entity(t reflect.Type, e int, rec any) reflect.Value {
 // NextChange returns the earliest time after now at which the query's
 // result for s can change with no new data: when a time field the query
 // compares with days_ago (a window is one) crosses now minus its days. ok is
-// false when no such time exists.
-func (q *SegmentQuery) NextChange(s SegmentSubject, now time.Time) (next time.Time, ok bool) {
+// false when no such time exists, and when the query's trend (see Trend)
+// rules out a change for a contact that is (member) or is not in the
+// segment.
+func (q *SegmentQuery) NextChange(s SegmentSubject, now time.Time, member bool) (next time.Time, ok bool) {
 	if len(q.Windows) == 0 || s.Contact == nil {
 		return time.Time{}, false
+	}
+	switch q.Trend() {
+	case TrendConstant:
+		return time.Time{}, false
+	case TrendFalling:
+		if !member {
+			return time.Time{}, false
+		}
+	case TrendRising:
+		if member {
+			return time.Time{}, false
+		}
 	}
 	consider := func(field string, t time.Time) {
 		for _, days := range q.Windows[field] {

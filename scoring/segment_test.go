@@ -85,7 +85,10 @@ func TestSegmentMatches(t *testing.T) {
 		}
 	}
 	q, _ := CompileSegment(`count(interactions, .type == "email_opened", 14d) >= 2`, segSchemas, segResolver)
-	next, ok := q.NextChange(s, now)
+	next, ok := q.NextChange(s, now, true)
+	if _, ok := q.NextChange(s, now, false); ok {
+		t.Error("a falling query schedules a non-member")
+	}
 	if want := now.Add(-13 * 24 * time.Hour).Add(14 * 24 * time.Hour); !ok || !next.Equal(want) {
 		t.Errorf("next change %v %v, want %v", next, ok, want)
 	}

@@ -487,3 +487,97 @@ func constString(n *ast.CallNode) (string, bool) {
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// Trends of a query's result as time passes with no new data.
+const (
+	// TrendConstant: time alone never changes it.
+	TrendConstant = iota
+	// TrendFalling: it can only go from true to false (a count of recent
+	// interactions that must be high enough: a member can leave, no one
+	// joins).
+	TrendFalling
+	// TrendRising: it can only go from false to true.
+	TrendRising
+	// TrendMixed: either way.
+	TrendMixed
+)
+
+// Trend returns how the query's result can change with time alone.
+func (q *SegmentQuery) Trend() int { return trendOf(q.Tree) }
+
+// combine is the trend of a function rising in both of two arguments.
+func combine(a, b int) int {
+	switch {
+	case a == TrendConstant:
+		return b
+	case b == TrendConstant || a == b:
+		return a
+	}
+	return TrendMixed
+}
+
+func flipTrend(t int) int {
+	switch t {
+	case TrendFalling:
+		return TrendRising
+	case TrendRising:
+		return TrendFalling
+	}
+	return t
+}
+
+func trendOf(e SegExpr) int {
+	switch e := e.(type) {
+	case SegAnd:
+		return combine(trendOf(e.L), trendOf(e.R))
+	case SegOr:
+		return combine(trendOf(e.L), trendOf(e.R))
+	case SegNot:
+		return flipTrend(trendOf(e.X))
+	case SegList:
+		t := trendOf(e.Pred)
+		switch e.Fn {
+		case "none":
+			return flipTrend(t)
+		}
+		return t // any, all, and count as a number
+	case SegCompare:
+		l, r, op := e.L, e.R, e.Op
+		if _, ok := l.(SegDaysAgo); ok {
+			l, r, op = r, l, flipOp[op]
+		}
+		if _, ok := r.(SegDaysAgo); ok {
+			// days_ago grows with time: "t > days_ago(n)" goes from true to
+			// false.
+			switch op {
+			case ">", ">=":
+				return TrendFalling
+			case "<", "<=":
+				return TrendRising
+			}
+			return TrendMixed
+		}
+		lt, rt := valueTrend(l), valueTrend(r)
+		switch op {
+		case ">", ">=":
+			return combine(lt, flipTrend(rt))
+		case "<", "<=":
+			return combine(flipTrend(lt), rt)
+		}
+		if lt == TrendConstant && rt == TrendConstant {
+			return TrendConstant
+		}
+		return TrendMixed
+	}
+	return TrendConstant
+}
+
+// valueTrend is the trend of a value: a count follows its predicate.
+func valueTrend(e SegExpr) int {
+	if l, ok := e.(SegList); ok {
+		return trendOf(l.Pred)
+	}
+	return TrendConstant
+}
+
+var flipOp = map[string]string{"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}

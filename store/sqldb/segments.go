@@ -270,7 +270,7 @@ func rebuildSegment(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.Segmen
 	if err := applyMembers(ctx, db, tx, s, entered, exited, now, events, reason); err != nil {
 		return err
 	}
-	return scheduleWindows(ctx, db, tx, cq, now)
+	return scheduleWindows(ctx, db, tx, s.ID, cq, now)
 }
 
 // scheduleWindows queues, for the moment it can first change, every
@@ -280,9 +280,22 @@ func rebuildSegment(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.Segmen
 // matters for elements its predicate can hold for: those failing a part of
 // it that does not depend on time (a conjunct such as .type == "x") never
 // count, so they are left out.
-func scheduleWindows(ctx context.Context, db *DB, tx *sql.Tx, cq *scoring.SegmentQuery, now time.Time) error {
+//
+// The query's trend narrows it further: when time alone can only make
+// members leave (a count of recent opens that must be high enough), only
+// members are queued; when it can only make contacts join, only the others.
+func scheduleWindows(ctx context.Context, db *DB, tx *sql.Tx, segID leadcycle.ID, cq *scoring.SegmentQuery, now time.Time) error {
 	if len(cq.Windows) == 0 {
 		return nil
+	}
+	members := ""
+	switch cq.Trend() {
+	case scoring.TrendConstant:
+		return nil
+	case scoring.TrendFalling:
+		members = " WHERE x.cid IN (SELECT m.contact_id FROM segment_members m WHERE m.segment_id = ?)"
+	case scoring.TrendRising:
+		members = " WHERE x.cid NOT IN (SELECT m.contact_id FROM segment_members m WHERE m.segment_id = ?)"
 	}
 	cast := ""
 	if db.Dialect.Cast != nil {
@@ -290,8 +303,12 @@ func scheduleWindows(ctx context.Context, db *DB, tx *sql.Tx, cq *scoring.Segmen
 	}
 	schedule := func(days int, sel string, args []any) error {
 		window := time.Duration(days) * 24 * time.Hour
-		q := strings.Replace(segEnqueueSQL, "{sel}", "SELECT x.cid, MIN(x.t) + ?"+cast+", ?, ?, 0 FROM ("+sel+") x GROUP BY x.cid", 1)
-		if _, err := db.ExecQ(ctx, tx, q, append([]any{window.Microseconds(), rand.Int64(), micros(now)}, args...)...); err != nil {
+		q := strings.Replace(segEnqueueSQL, "{sel}", "SELECT x.cid, MIN(x.t) + ?"+cast+", ?, ?, 0 FROM ("+sel+") x"+members+" GROUP BY x.cid", 1)
+		args = append([]any{window.Microseconds(), rand.Int64(), micros(now)}, args...)
+		if members != "" {
+			args = append(args, int64(segID))
+		}
+		if _, err := db.ExecQ(ctx, tx, q, args...); err != nil {
 			return fmt.Errorf("schedule segment windows: %w", err)
 		}
 		return nil
@@ -1141,7 +1158,7 @@ func (s *Store) evaluateContacts(ctx context.Context, q querier, segs []liveSegm
 				p.changes[ls.seg.ID][cid] = match
 				in[ls.seg.ID] = match
 			}
-			if t, ok := ls.q.NextChange(*sub, now); ok {
+			if t, ok := ls.q.NextChange(*sub, now, match); ok {
 				if cur, has := p.next[cid]; !has || t.Before(cur) {
 					p.next[cid] = t
 				}
