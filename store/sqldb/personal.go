@@ -59,6 +59,10 @@ import (
 //	                     and the leads                    exported (events);
 //	                     deleted
 //	webhook_deliveries   event_id of those events         exported; deleted
+//	segment_members      contact_id (migration 0013)      not exported;
+//	                     deleted with the contact (foreign key)
+//	segment_queue        contact_id                       not exported; a
+//	                     worker drops the entry of a contact that is gone
 //	audit_log            ids, counts and reasons only     one entry per export
 //	                     and per erasure
 //
