@@ -7,7 +7,7 @@ run:
 	go run ./cmd/leadcycle serve
 
 test:
-	go test -count=1 ./...
+	go test -count=1 -timeout 30m ./...
 
 build:
 	go build -o leadcycle ./cmd/leadcycle
