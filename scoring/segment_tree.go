@@ -581,3 +581,22 @@ func valueTrend(e SegExpr) int {
 }
 
 var flipOp = map[string]string{"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+// EachSeg calls visit for e and every expression below it through and, or,
+// not and comparisons; it does not enter the predicates of lists.
+func EachSeg(e SegExpr, visit func(SegExpr)) {
+	visit(e)
+	switch e := e.(type) {
+	case SegAnd:
+		EachSeg(e.L, visit)
+		EachSeg(e.R, visit)
+	case SegOr:
+		EachSeg(e.L, visit)
+		EachSeg(e.R, visit)
+	case SegNot:
+		EachSeg(e.X, visit)
+	case SegCompare:
+		EachSeg(e.L, visit)
+		EachSeg(e.R, visit)
+	}
+}

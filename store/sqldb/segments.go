@@ -315,25 +315,11 @@ func scheduleWindows(ctx context.Context, db *DB, tx *sql.Tx, segID leadcycle.ID
 	}
 	// Lists: the elements the predicate holds for now.
 	var lists []scoring.SegList
-	var walk func(e scoring.SegExpr)
-	walk = func(e scoring.SegExpr) {
-		switch e := e.(type) {
-		case scoring.SegAnd:
-			walk(e.L)
-			walk(e.R)
-		case scoring.SegOr:
-			walk(e.L)
-			walk(e.R)
-		case scoring.SegNot:
-			walk(e.X)
-		case scoring.SegCompare:
-			walk(e.L)
-			walk(e.R)
-		case scoring.SegList:
-			lists = append(lists, e)
+	scoring.EachSeg(cq.Tree, func(e scoring.SegExpr) {
+		if l, ok := e.(scoring.SegList); ok {
+			lists = append(lists, l)
 		}
-	}
-	walk(cq.Tree)
+	})
 	for _, l := range lists {
 		field := "interaction.occurred_at"
 		if l.Over == "leads" {
@@ -384,27 +370,11 @@ func conjuncts(e scoring.SegExpr) []scoring.SegExpr {
 // segDays lists the days of the days_ago calls in a predicate.
 func segDays(e scoring.SegExpr) []int {
 	var out []int
-	var walk func(e scoring.SegExpr)
-	walk = func(e scoring.SegExpr) {
-		switch e := e.(type) {
-		case scoring.SegAnd:
-			walk(e.L)
-			walk(e.R)
-		case scoring.SegOr:
-			walk(e.L)
-			walk(e.R)
-		case scoring.SegNot:
-			walk(e.X)
-		case scoring.SegCompare:
-			walk(e.L)
-			walk(e.R)
-		case scoring.SegDaysAgo:
-			if !slices.Contains(out, e.Days) {
-				out = append(out, e.Days)
-			}
+	scoring.EachSeg(e, func(e scoring.SegExpr) {
+		if d, ok := e.(scoring.SegDaysAgo); ok && !slices.Contains(out, d.Days) {
+			out = append(out, d.Days)
 		}
-	}
-	walk(e)
+	})
 	return out
 }
 
