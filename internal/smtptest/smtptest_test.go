@@ -44,7 +44,6 @@ func TestServerPlainAndStartTLS(t *testing.T) {
 	}
 }
 
-
 func send(t *testing.T, c *smtp.Client, msg string) {
 	t.Helper()
 	if err := c.Mail("a@example.com"); err != nil {
