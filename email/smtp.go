@@ -110,7 +110,8 @@ func (c SMTPConfig) Validate() error {
 }
 
 // ErrPermanent is matched by errors.Is for permanent delivery failures: a
-// 5xx reply to MAIL, RCPT or DATA, that is a bounce.
+// 5xx reply to MAIL, RCPT or DATA, that is a bounce. A 530 (authentication
+// required) reply is a configuration problem and does not count.
 var ErrPermanent = errors.New("email: permanent delivery failure")
 
 // ErrClosed is returned by Send after Close.
@@ -148,7 +149,9 @@ func IsPermanent(err error) bool {
 func classify(cmd string, err error) error {
 	var te *textproto.Error
 	if errors.As(err, &te) {
-		permanent := te.Code >= 500 && te.Code < 600 && (cmd == "MAIL" || cmd == "RCPT" || cmd == "DATA")
+		// 530 (authentication required) is the sender's configuration, not
+		// a bounce of the recipient.
+		permanent := te.Code >= 500 && te.Code < 600 && te.Code != 530 && (cmd == "MAIL" || cmd == "RCPT" || cmd == "DATA")
 		return &SendError{Command: cmd, Code: te.Code, Msg: te.Msg, Permanent: permanent}
 	}
 	return fmt.Errorf("email: smtp %s: %w", cmd, err)
