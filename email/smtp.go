@@ -27,8 +27,12 @@ type Sender interface {
 
 // TLS modes of SMTPConfig.
 const (
-	TLSNone     = "none"
+	// TLSNone speaks SMTP in clear.
+	TLSNone = "none"
+	// TLSStartTLS upgrades the connection with STARTTLS and fails when the
+	// server does not offer it.
 	TLSStartTLS = "starttls"
+	// TLSImplicit speaks TLS from the first byte (usually port 465).
 	TLSImplicit = "tls"
 )
 

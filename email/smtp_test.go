@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/mail"
+	"net/smtp"
 	"strings"
 	"sync"
 	"testing"
@@ -244,5 +245,34 @@ func TestSMTPConfigValidate(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "SMTPConfig."+tt.field+":") {
 			t.Errorf("%+v: err = %v, want it to name %s", tt.cfg, err, tt.field)
 		}
+	}
+}
+
+func TestLoginAuthRefusesClearText(t *testing.T) {
+	tests := []struct {
+		server smtp.ServerInfo
+		ok     bool
+	}{
+		{smtp.ServerInfo{Name: "smtp.example.com", TLS: true}, true},
+		{smtp.ServerInfo{Name: "smtp.example.com"}, false},
+		{smtp.ServerInfo{Name: "127.0.0.1"}, false}, // wrong host
+		{smtp.ServerInfo{Name: "other.example.com", TLS: true}, false},
+	}
+	for _, tt := range tests {
+		a := &loginAuth{user: "u", pass: "p", host: "smtp.example.com"}
+		_, _, err := a.Start(&tt.server)
+		if (err == nil) != tt.ok {
+			t.Errorf("%+v: err = %v", tt.server, err)
+		}
+	}
+	a := &loginAuth{user: "u", pass: "p", host: "localhost"}
+	if _, _, err := a.Start(&smtp.ServerInfo{Name: "localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := a.Next([]byte("Username:"), true); string(u) != "u" {
+		t.Fatalf("user = %q", u)
+	}
+	if p, _ := a.Next([]byte("Password:"), true); string(p) != "p" {
+		t.Fatalf("password = %q", p)
 	}
 }
