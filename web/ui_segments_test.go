@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html"
 	"io"
 	"mime/multipart"
@@ -226,6 +227,14 @@ func TestSegmentPages(t *testing.T) {
 	}
 	wantAll(t, "the refused edit", r.body, `<details id="edit-segment" open>`, `>in_segment(&#34;nope&#34;)</textarea>`, `id="seg-query-err"`)
 
+	// The preview button without scripts, on an existing segment: its
+	// page with the editor open, the typed query and its preview.
+	r = m.post("/segments/preview", url.Values{"segment_id": {dyn.ID.String()}, "name": {"CTOs"}, "query": {`account.industry == "Retail"`}})
+	if r.status != 200 {
+		t.Fatalf("preview of an existing segment: %d", r.status)
+	}
+	wantAll(t, "the existing segment's preview", r.body, `<details id="edit-segment" open>`, `data-count="1"`, `id="members-table"`, `>account.industry == &#34;Retail&#34;</textarea>`)
+
 	// A static list, changed by email and with a CSV file.
 	r = m.post("/segments/new", url.Values{"name": {"Fair 2026"}, "key": {"fair-2026"}, "kind": {"static"}, "query": {"ignored"}})
 	if r.status != http.StatusSeeOther {
@@ -398,5 +407,29 @@ func TestSegmentCatalogKeys(t *testing.T) {
 				t.Errorf("%s lacks %q", lang, k)
 			}
 		}
+	}
+}
+
+// TestSegmentMembersPaged: a long list is shown a page at a time.
+func TestSegmentMembersPaged(t *testing.T) {
+	ts := newTestServer(t)
+	mustUser(t, ts.store, "rita@example.gal", "Rita", leadcycle.RoleReadonly)
+	id := ts.mustCreate(t, "segments", map[string]any{"name": "Everyone", "query": `email != ""`})
+	for i := range 52 {
+		ts.mustCreate(t, "contacts", map[string]any{"email": fmt.Sprintf("c%02d@example.gal", i)})
+	}
+	ts.processSegments(t)
+	c := ts.login(t, "rita@example.gal")
+	first := c.get("/segments/" + id)
+	if first.status != 200 || strings.Count(first.body, `<tr data-contact=`) != 50 {
+		t.Fatalf("first page: %d, %d rows", first.status, strings.Count(first.body, `<tr data-contact=`))
+	}
+	next := regexp.MustCompile(`href="(/segments/` + id + `\?cursor=[^"#]+)#members"`).FindStringSubmatch(first.body)
+	if next == nil {
+		t.Fatal("no link to the next page")
+	}
+	second := c.get(html.UnescapeString(next[1]))
+	if second.status != 200 || strings.Count(second.body, `<tr data-contact=`) != 2 || !strings.Contains(second.body, "← First page") {
+		t.Fatalf("second page: %d %d", second.status, strings.Count(second.body, `<tr data-contact=`))
 	}
 }
