@@ -105,6 +105,9 @@ func TestPagesAreAccessible(t *testing.T) {
 	mustUser(t, ts.store, "admin@example.gal", "Admin", leadcycle.RoleAdmin)
 	l := seedLead(t, ts, "Demo", "Uxia", func(l *leadcycle.Lead) { l.SalesReady = true })
 	seedLead(t, ts, "Other", "Breixo", nil)
+	// Segments of both kinds, so that their pages are opened too.
+	ts.mustCreate(t, "segments", map[string]any{"name": "Webinar", "key": "webinar", "kind": "static"})
+	dyn := ts.mustCreate(t, "segments", map[string]any{"name": "Webinar CTOs", "query": `in_segment("webinar") and job_title == "CTO"`})
 	c := ts.login(t, "admin@example.gal")
 	checked := 0
 	for _, rt := range ts.web.PageRoutes() {
@@ -125,7 +128,8 @@ func TestPagesAreAccessible(t *testing.T) {
 		checkAccessible(t, path, r.body)
 		checked++
 	}
-	for _, path := range []string{"/leads?view=sales", "/leads/" + l.ID.String() + "?stage=sales_acceptance", "/leads/" + l.ID.String() + "?qualify=1"} {
+	for _, path := range []string{"/leads?view=sales", "/leads/" + l.ID.String() + "?stage=sales_acceptance", "/leads/" + l.ID.String() + "?qualify=1",
+		"/segments", "/segments/new", "/segments/" + dyn, "/segments/" + dyn + "/delete"} {
 		checkAccessible(t, path, c.get(path).body)
 	}
 	if checked < 15 {

@@ -23,6 +23,7 @@ func (s *Server) registerUI() {
 	s.registerConfigPages()
 	s.registerScoringPages()
 	s.registerImportPages()
+	s.registerSegmentPages()
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,17 @@
       t.setAttribute("data-copied", "true");
     }
   });
+  // A fragment marked data-invalid-for (a live check of a field, such as
+  // a segment's query preview) marks the field it names as invalid or valid.
+  document.addEventListener("htmx:afterSettle", function () {
+    var marks = document.querySelectorAll("[data-invalid-for]");
+    for (var i = 0; i < marks.length; i++) {
+      var field = document.getElementById(marks[i].getAttribute("data-invalid-for"));
+      if (!field) continue;
+      if (marks[i].getAttribute("data-invalid") === "true") field.setAttribute("aria-invalid", "true");
+      else field.removeAttribute("aria-invalid");
+    }
+  });
   // After htmx swaps a page in, move focus to its main region so that
   // keyboard and screen-reader users start at the new content.
   document.addEventListener("htmx:afterSettle", function (e) {
