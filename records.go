@@ -26,10 +26,19 @@ const (
 	ConsentUnknown = "unknown"
 	ConsentGranted = "granted"
 	ConsentDenied  = "denied"
+	// ConsentPending is a grant waiting for its double opt-in
+	// confirmation: it does not count as granted.
+	ConsentPending = "pending"
 )
 
 // ConsentStates lists every valid consent state.
-var ConsentStates = []string{ConsentUnknown, ConsentGranted, ConsentDenied}
+var ConsentStates = []string{ConsentUnknown, ConsentGranted, ConsentDenied, ConsentPending}
+
+// Consent purposes.
+const (
+	ConsentCommercialEmail = "commercial_email"
+	ConsentTracking        = "tracking"
+)
 
 // Consent is a contact's consent per purpose.
 type Consent struct {

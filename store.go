@@ -7,7 +7,7 @@ import (
 
 // Record is the constraint satisfied by every record type kept in a Repo.
 type Record interface {
-	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel | Process | User | Webhook | ImportJob | ImportMapping | Segment
+	Contact | Account | Lead | Opportunity | Interaction | Task | FieldDef | MatchingStrategy | Form | Event | TrackingSite | ScoringModel | Process | User | Webhook | ImportJob | ImportMapping | Segment | Journey | EmailTemplate
 }
 
 // Repo stores one kind of record.
@@ -256,6 +256,13 @@ type Store interface {
 	// SegmentMembers keeps segment membership: static lists, and dynamic
 	// segments kept live as data changes.
 	SegmentMembers() SegmentStore
+	Journeys() Repo[Journey]
+	// JourneyRuns moves contacts through live journeys.
+	JourneyRuns() JourneyStore
+	EmailTemplates() Repo[EmailTemplate]
+	// Emails keeps the email queue, the suppression list and consent
+	// changes made from messages.
+	Emails() EmailStore
 	// PersonalData exports and erases the personal data of contacts (GDPR)
 	// and keeps the audit log of both.
 	PersonalData() PersonalDataStore

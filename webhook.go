@@ -22,6 +22,9 @@ const (
 	EventOpportunityCreated    = "opportunity.created"
 	EventTaskCreated           = "task.created"
 	EventTaskAssigned          = "task.assigned"
+	// EventJourneyStep is written by a journey's webhook step and delivered
+	// to that step's webhook only.
+	EventJourneyStep = "journey.step"
 )
 
 // EventTypes lists every event type a webhook can subscribe to.

@@ -34,7 +34,7 @@ type Template struct {
 type Fields map[string]map[string]bool
 
 // Roots lists the placeholder roots a template may use.
-var Roots = []string{"contact", "account", "lead", "sender"}
+var Roots = []string{"contact", "account", "lead", "sender", "consent"}
 
 // UnsubscribePlaceholder is the special placeholder replaced by the
 // recipient's unsubscribe URL.
@@ -55,6 +55,9 @@ func DefaultFields() Fields {
 		"account": set("name", "website", "domain", "industry", "country"),
 		"lead":    set("topic", "description", "need", "status", "source", "campaign", "stage"),
 		"sender":  set("name", "email"),
+		// consent.confirm_url is the link of a double opt-in
+		// confirmation message.
+		"consent": set("confirm_url"),
 	}
 }
 

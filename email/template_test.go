@@ -18,7 +18,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown field", Template{HTML: "<p>\n\n<b>Hello {{contact.frist_name}}"}, `html 3:12: unknown field "contact.frist_name"`},
 		{"unknown field after spaces", Template{Text: "Hi {{  lead.nope }}"}, `text 1:8: unknown field "lead.nope"`},
-		{"unknown root", Template{Subject: "{{user.name}}"}, `subject 1:3: unknown root "user" in "user.name" (want one of contact, account, lead, sender)`},
+		{"unknown root", Template{Subject: "{{user.name}}"}, `subject 1:3: unknown root "user" in "user.name" (want one of contact, account, lead, sender, consent)`},
 		{"bare word", Template{Subject: "{{first_name}}"}, `subject 1:3: unknown placeholder "first_name"`},
 		{"unterminated", Template{Text: "ok\nHi {{contact.first_name"}, `text 2:4: unterminated placeholder: missing }}`},
 		{"unterminated before next", Template{Text: "{{contact.first_name {{account.name}}"}, `text 1:1: unterminated placeholder: missing }}`},

@@ -26,6 +26,12 @@ const (
 const (
 	KindOpen  = "open"
 	KindClick = "click"
+	// KindUnsubscribe is the token of an email's unsubscribe link; its
+	// email id is the email the contact unsubscribed from.
+	KindUnsubscribe = "unsubscribe"
+	// KindConfirm is the token of a double opt-in confirmation link; its
+	// email id is the consent purpose confirmed.
+	KindConfirm = "confirm"
 )
 
 const (
@@ -105,12 +111,37 @@ func (s *Signer) ClickToken(contactID leadcycle.ID, emailID string, leadID *lead
 	return s.sign(Claim{Kind: KindClick, ContactID: contactID, EmailID: emailID, LeadID: leadID, URL: url})
 }
 
+// UnsubscribeToken returns the token of the unsubscribe link of an email
+// sent to a contact.
+func (s *Signer) UnsubscribeToken(contactID leadcycle.ID, emailID string) (string, error) {
+	return s.sign(Claim{Kind: KindUnsubscribe, ContactID: contactID, EmailID: emailID})
+}
+
+// ConfirmToken returns the token of the link that confirms a contact's
+// consent to a purpose (double opt-in).
+func (s *Signer) ConfirmToken(contactID leadcycle.ID, purpose string) (string, error) {
+	return s.sign(Claim{Kind: KindConfirm, ContactID: contactID, EmailID: purpose})
+}
+
+// VerifyUnsubscribe checks an unsubscribe token, or returns ErrInvalidToken.
+func (s *Signer) VerifyUnsubscribe(token string) (Claim, error) {
+	return s.verify(token, KindUnsubscribe)
+}
+
+// VerifyConfirm checks a consent confirmation token (its EmailID is the
+// purpose), or returns ErrInvalidToken.
+func (s *Signer) VerifyConfirm(token string) (Claim, error) { return s.verify(token, KindConfirm) }
+
 func kindByte(kind string) byte {
 	switch kind {
 	case KindOpen:
 		return 'o'
 	case KindClick:
 		return 'c'
+	case KindUnsubscribe:
+		return 'u'
+	case KindConfirm:
+		return 'k'
 	}
 	return 0
 }

@@ -112,6 +112,9 @@ type DB struct {
 	segClaims inflight
 	// segReads caches what dynamic segments read (see segmentReads).
 	segReads atomic.Pointer[map[string]bool]
+	// liveJourneys caches what live journeys need from writes (see
+	// liveJourneyIndex).
+	liveJourneys atomic.Pointer[journeyIndex]
 	// procs keeps compiled business processes.
 	procs processCache
 	// OnClose runs before the pools are closed (a database's background

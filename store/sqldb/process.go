@@ -572,10 +572,13 @@ func writeEvent(ctx context.Context, db *DB, tx *sql.Tx, ev leadcycle.Occurrence
 	if ev.At.IsZero() {
 		ev.At = db.Clock.Now()
 	}
-	_, err := db.ExecQ(ctx, tx, "INSERT INTO outbox (type, lead_id, contact_id, payload, actor, at, workflow_pending, webhooks_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+	res, err := db.ExecQ(ctx, tx, "INSERT INTO outbox (type, lead_id, contact_id, payload, actor, at, workflow_pending, webhooks_pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 		ev.Type, nullID(ev.LeadID), nullID(ev.ContactID), jsonText(ev.Payload), ev.Actor, micros(ev.At), workflowTypes[ev.Type], true)
 	if err != nil {
 		return fmt.Errorf("write %s event: %w", ev.Type, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return salesReadyJourneys(ctx, db, tx, ev)
 	}
 	return nil
 }

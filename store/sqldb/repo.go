@@ -59,6 +59,9 @@ type table[T leadcycle.Record] struct {
 	beforeInsert func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
 	beforeUpdate func(old, v *T) error
 	beforeDelete func(ctx context.Context, db *DB, tx *sql.Tx, v *T) error
+	// clone copies a record deeply, for records whose update checks
+	// compare slices the update function may change in place.
+	clone func(*T) T
 	// beforeWrite runs in the transaction just before an insert or an
 	// update, after validation (old is nil on insert).
 	beforeWrite func(ctx context.Context, db *DB, tx *sql.Tx, old, v *T) error
@@ -231,6 +234,9 @@ func (r *repo[T]) updateTx(ctx context.Context, tx *sql.Tx, id leadcycle.ID, fn 
 		return nil, err
 	}
 	old := *cur
+	if r.t.clone != nil {
+		old = r.t.clone(cur)
+	}
 	if err := fn(cur); err != nil {
 		return nil, err
 	}

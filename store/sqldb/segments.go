@@ -397,6 +397,9 @@ func applyMembers(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.Segment,
 		if err := writeSegmentEvents(ctx, db, tx, s, entered, exited, now, reason); err != nil {
 			return err
 		}
+		if err := enterSegmentJourneys(ctx, db, tx, s.ID, entered); err != nil {
+			return err
+		}
 	}
 	return enqueueDependents(ctx, db, tx, s.ID, append(slices.Clone(entered), exited...))
 }

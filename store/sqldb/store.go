@@ -32,6 +32,8 @@ type Store struct {
 	imports        *repo[leadcycle.ImportJob]
 	importMappings *repo[leadcycle.ImportMapping]
 	segments       *repo[leadcycle.Segment]
+	journeys       *repo[leadcycle.Journey]
+	emailTemplates *repo[leadcycle.EmailTemplate]
 
 	models    modelCache
 	leases    leaseMap
@@ -63,6 +65,8 @@ func NewStore(db *DB) *Store {
 		imports:        newRepo(db, importTable),
 		importMappings: newRepo(db, importMappingTable),
 		segments:       newRepo(db, segmentTable),
+		journeys:       newRepo(db, journeyTable),
+		emailTemplates: newRepo(db, emailTemplateTable),
 	}
 }
 

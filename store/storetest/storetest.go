@@ -80,6 +80,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"logins", loginTests},
 		{"lead_stats", statsTests},
 		{"segments", segmentTests},
+		{"journeys", journeyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
