@@ -51,6 +51,10 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	wg.Go(func() { s.runWorkflow(ctx, 200*time.Millisecond) })
 	wg.Go(func() { s.WebhookWorker().Run(ctx) })
 	wg.Go(func() { s.ImportRunner().Work(ctx, time.Second) })
+	wg.Go(func() { s.runJourneys(ctx, 250*time.Millisecond) })
+	if m := s.Mailer(ctx); m != nil {
+		wg.Go(func() { m.Run(ctx) })
+	}
 	wg.Wait()
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"net/mail"
 	"os"
 	"slices"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/email"
 	"github.com/leadcycle/leadcycle/forms"
 	"github.com/leadcycle/leadcycle/password"
 	"github.com/leadcycle/leadcycle/seal"
@@ -57,6 +59,20 @@ type Options struct {
 	// EventRetention is how long handled outbox events and finished
 	// webhook deliveries are kept; 0 keeps them forever.
 	EventRetention time.Duration
+	// Mail configures sending email; nil sends none (sends stay queued).
+	Mail *MailOptions
+}
+
+// MailOptions configures the mailer.
+type MailOptions struct {
+	Sender email.Sender
+	// PublicURL is where recipients reach this server; links in emails
+	// start with it.
+	PublicURL string
+	// From is the sender of templates that name none; ReturnPath the
+	// envelope sender.
+	From       mail.Address
+	ReturnPath string
 }
 
 // Server is the HTTP handler of leadcycle.
@@ -92,6 +108,10 @@ type Server struct {
 	routes []Route
 	// ui renders the pages of the browser interface.
 	ui *ui
+	// tracker serves the tracking endpoints and signs email tokens.
+	tracker *tracker
+	// mail configures the mailer; nil when no SMTP server is set.
+	mail *MailOptions
 }
 
 // Route is one registered method and path pattern.
@@ -137,6 +157,7 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 	s.retention = opts.EventRetention
 	s.maxImport, s.importDir = opts.MaxImportBytes, opts.ImportDir
 	s.secureCookies = opts.SecureCookies
+	s.mail = opts.Mail
 	s.dummyHash, _ = password.Hash(rand.Text(), password.Default)
 	if s.maxImport == 0 {
 		s.maxImport = 1 << 30
@@ -210,6 +231,7 @@ func (s *Server) registerRoutes() {
 	s.registerLinkedIn()
 	s.registerScoring()
 	s.registerSegments()
+	s.registerJourneys()
 	s.registerWorkflow()
 	s.registerWebhooks()
 	s.registerImports()

@@ -60,6 +60,8 @@ func (s *Server) registerTracking() {
 	s.handle("OPTIONS", "/t/collect", "", withCORS(t.preflight))
 	s.handle("GET", "/o/{token}", "", t.emails.limit(t.open))
 	s.handle("GET", "/c/{token}", "", t.emails.limit(t.click))
+	t.registerEmailLinks()
+	s.tracker = t
 	register(s, resource[leadcycle.TrackingSite]{name: "tracking-sites", schema: "TrackingSite", repo: s.store.TrackingSites})
 }
 

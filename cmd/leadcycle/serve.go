@@ -37,7 +37,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	hookPrivate := fs.Bool("webhook-allow-private", false, "let webhooks call private and loopback addresses (refused by default)")
 	retention := fs.Duration("event-retention", 30*24*time.Hour, "how long handled events and finished webhook deliveries are kept (0 keeps them)")
 	hookHosts := fs.String("webhook-allow-hosts", "", "comma-separated hosts (or host:port) webhooks may call even when they resolve to private or loopback addresses")
+	mailFlags := addMailFlags(fs, getenv)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	mailOpts, err := mailFlags.options()
+	if err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, *logFormat, *logLevel)
@@ -76,7 +81,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		store.SetFreeMailDomains(append(slices.Clone(sqldb.DefaultFreeMailDomains), strings.Split(*freeMail, ",")...))
 	}
 	handler := web.NewServer(store, web.Options{Logger: log, Registry: reg, Version: versionString(), MaxBodyBytes: *maxBody, MaxImportBytes: *maxImport, SecureCookies: *secureCookies, SpoolDir: *spool,
-		WebhookAllowPrivate: *hookPrivate, WebhookAllowHosts: splitList(*hookHosts), EventRetention: *retention})
+		WebhookAllowPrivate: *hookPrivate, WebhookAllowHosts: splitList(*hookHosts), EventRetention: *retention, Mail: mailOpts})
+	if mailOpts == nil {
+		log.Info("email is not sent: no --smtp-host (journey emails stay queued)")
+	}
 	workers, stopWorkers := context.WithCancel(context.Background())
 	workersDone := make(chan struct{})
 	go func() { handler.RunWorkers(workers); close(workersDone) }()

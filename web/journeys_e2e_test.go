@@ -1,0 +1,348 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/email"
+	"github.com/leadcycle/leadcycle/internal/smtptest"
+	"github.com/leadcycle/leadcycle/store/sqlite"
+	"github.com/leadcycle/leadcycle/store/storetest"
+	"github.com/leadcycle/leadcycle/web"
+)
+
+// journeyServer is a test server with an injectable clock that sends email
+// through an SMTP server on loopback (STARTTLS and a login).
+func journeyServer(t *testing.T, reject func(string) (int, string)) (*testServer, *leadcycle.FixedClock, *smtptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	clock := leadcycle.NewFixedClock(time.Now().UTC().Truncate(time.Second))
+	store, err := sqlite.Open(ctx, t.TempDir(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	tlsConf, pool := smtptest.SelfSignedTLS(t)
+	smtp := smtptest.Start(t, smtptest.Options{TLS: tlsConf, Username: "mailer", Password: "s3cret-Pass", Reject: reject})
+	sender, err := email.NewSMTPSender(email.SMTPConfig{Host: smtp.Host(), Port: smtp.Port(), TLS: email.TLSStartTLS, Username: "mailer", Password: "s3cret-Pass",
+		RootCAs: pool, RatePerSecond: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sender.Close() })
+	mailOpts := &web.MailOptions{Sender: sender, From: mail.Address{Name: "Conservas Rías", Address: "news@conservas.example"}}
+	ws := web.NewServer(store, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), KeyCacheTTL: time.Nanosecond, Clock: clock,
+		SpoolDir: t.TempDir(), PublicRate: 100, PublicBurst: 100, Mail: mailOpts})
+	hs := httptest.NewServer(ws)
+	t.Cleanup(hs.Close)
+	mailOpts.PublicURL = hs.URL
+	ts := &testServer{Server: hs, store: store, web: ws, keys: map[string]string{}}
+	for _, role := range leadcycle.Roles {
+		ts.keys[role] = mustKey(t, store, role)
+	}
+	return ts, clock, smtp
+}
+
+// settle runs every worker once, in the order a real server interleaves
+// them, until nothing moves.
+func settle(t *testing.T, ts *testServer, m interface {
+	SendDue(context.Context) (int, error)
+}) {
+	t.Helper()
+	ctx := context.Background()
+	for range 20 {
+		moved := 0
+		storetest.MustDrainSegments(t, ctx, ts.store)
+		n, err := ts.store.JourneyRuns().ProcessDue(ctx, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved += n
+		if n, err = m.SendDue(ctx); err != nil {
+			t.Fatal(err)
+		}
+		moved += n
+		storetest.MustDrainScoring(t, ctx, ts.store)
+		moved += ts.web.HandleEvents(ctx)
+		if moved == 0 {
+			return
+		}
+	}
+	t.Fatal("the workers did not settle")
+}
+
+var hrefPattern = regexp.MustCompile(`(?:href|src)="([^"]+)"`)
+
+// links returns the addresses of a message's HTML that start with prefix.
+func links(html, prefix string) []string {
+	var out []string
+	for _, m := range hrefPattern.FindAllStringSubmatch(html, -1) {
+		u := strings.ReplaceAll(m[1], "&amp;", "&")
+		if strings.HasPrefix(u, prefix) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// TestJourneyEndToEnd runs a nurture journey: segment → email → the contact
+// opens it (pixel) → branch → create lead → the lead is scored → sales
+// ready → the business process moves it → a sales task. The contact who does
+// not open leaves after the time limit.
+func TestJourneyEndToEnd(t *testing.T) {
+	ts, clock, smtp := journeyServer(t, nil)
+	ctx := context.Background()
+	m := ts.web.Mailer(ctx)
+	if m == nil {
+		t.Fatal("no mailer")
+	}
+	model := ts.do(t, "POST", "/api/v1/scoring-models", leadcycle.RoleMarketer, map[string]any{
+		"name":                  "Journey engagement",
+		"rules":                 []map[string]any{{"name": "Opened an email", "points": 60, "behaviors": []map[string]any{{"type": "email_opened", "frequency": "at_least_once", "window_days": 30}}}},
+		"grades":                []map[string]any{{"name": "A", "min": 50}, {"name": "B", "max": 49}},
+		"sales_ready_threshold": 50,
+	})
+	if model.status != 201 {
+		t.Fatalf("model: %d %s", model.status, model.body)
+	}
+	ts.do(t, "POST", "/api/v1/scoring-models/"+model.json(t)["id"].(string)+"/publish", leadcycle.RoleMarketer, nil)
+
+	consent := map[string]any{"commercial_email": "granted", "tracking": "granted"}
+	ana := ts.mustCreate(t, "contacts", map[string]any{"first_name": "Ánxela", "last_name": "Vázquez", "email": "anxela@example.gal", "consent": consent})
+	wei := ts.mustCreate(t, "contacts", map[string]any{"first_name": "陳", "email": "chen@example.tw", "consent": consent})
+	refused := ts.mustCreate(t, "contacts", map[string]any{"first_name": "Brais", "email": "brais@example.gal", "consent": map[string]any{"commercial_email": "denied"}})
+	seg := ts.mustCreate(t, "segments", map[string]any{"name": "Autumn fair", "kind": "static"})
+	if r := ts.do(t, "POST", "/api/v1/segments/"+seg+"/members", leadcycle.RoleMarketer, map[string]any{"contact_ids": []string{ana, wei, refused}}); r.status != 200 {
+		t.Fatalf("members: %d %s", r.status, r.body)
+	}
+	tmpl := ts.do(t, "POST", "/api/v1/email-templates", leadcycle.RoleMarketer, map[string]any{
+		"name": "Autumn offer", "subject": "{{contact.first_name | \"Hello\"}}, our autumn tins",
+		"html": `<html><body><p>Hola {{contact.first_name}},</p><p><a href="https://conservas.example/outono?c=1">See the offer</a></p></body></html>`,
+	})
+	if tmpl.status != 201 {
+		t.Fatalf("template: %d %s", tmpl.status, tmpl.body)
+	}
+	tmplID := tmpl.json(t)["id"].(string)
+	j := ts.do(t, "POST", "/api/v1/journeys", leadcycle.RoleMarketer, map[string]any{
+		"name":  "Autumn nurture",
+		"entry": map[string]any{"kind": "segment", "segment_id": seg},
+		"steps": []map[string]any{
+			{"id": "mail", "type": "send_email", "email_id": tmplID},
+			{"id": "opened", "type": "branch", "interaction": map[string]any{"type": "email_opened", "email_step": "mail", "within": "3d"}, "then": "lead", "else": "bye"},
+			{"id": "bye", "type": "exit"},
+			{"id": "lead", "type": "create_lead", "topic": "Autumn tins"},
+		},
+	})
+	if j.status != 201 {
+		t.Fatalf("journey: %d %s", j.status, j.body)
+	}
+	jid := j.json(t)["id"].(string)
+	if r := ts.do(t, "POST", "/api/v1/journeys/"+jid+"/publish", leadcycle.RoleSales, nil); r.status != 403 {
+		t.Errorf("sales published a journey: %d", r.status)
+	}
+	if r := ts.do(t, "POST", "/api/v1/journeys/"+jid+"/publish", leadcycle.RoleMarketer, nil); r.status != 200 {
+		t.Fatalf("publish: %d %s", r.status, r.body)
+	}
+	settle(t, ts, m)
+
+	msgs := smtp.WaitMessages(t, 2, 5*time.Second)
+	byTo := map[string]smtptest.Message{}
+	for _, msg := range msgs {
+		if !msg.TLS || msg.AuthUser != "mailer" {
+			t.Errorf("message to %v not sent over TLS with the login", msg.To)
+		}
+		byTo[msg.To[0]] = msg
+	}
+	if _, ok := byTo["brais@example.gal"]; ok || len(byTo) != 2 {
+		t.Fatalf("delivered to %v; the contact without consent must get nothing", msgs)
+	}
+	msg := byTo["anxela@example.gal"]
+	if msg.Subject != "Ánxela, our autumn tins" || !strings.Contains(msg.HTML, "Hola Ánxela,") {
+		t.Errorf("personalisation: subject %q, html %q", msg.Subject, msg.HTML)
+	}
+	if got := byTo["chen@example.tw"].Subject; got != "陳, our autumn tins" {
+		t.Errorf("subject to 陳 = %q", got)
+	}
+	if strings.Contains(msg.HTML, `href="https://conservas.example`) {
+		t.Error("the offer link is not tracked")
+	}
+	clicks, pixels, unsubs := links(msg.HTML, ts.URL+"/c/"), links(msg.HTML, ts.URL+"/o/"), links(msg.HTML, ts.URL+"/u/")
+	if len(clicks) != 1 || len(pixels) != 1 || len(unsubs) != 1 {
+		t.Fatalf("links: clicks %v, pixels %v, unsubscribe %v in %s", clicks, pixels, unsubs, msg.HTML)
+	}
+	if lu := msg.Header.Get("List-Unsubscribe"); lu != "<"+unsubs[0]+">" || msg.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Errorf("List-Unsubscribe = %q, Post = %q", lu, msg.Header.Get("List-Unsubscribe-Post"))
+	}
+	if !strings.Contains(msg.Text, unsubs[0]) {
+		t.Errorf("the text part lacks the unsubscribe link: %q", msg.Text)
+	}
+
+	// Ánxela opens the email (her mail client fetches the pixel) and
+	// clicks the offer.
+	clock.Advance(2 * time.Hour)
+	if res, err := http.Get(pixels[0]); err != nil || res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/gif" {
+		t.Fatalf("pixel: %v %v", res, err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(clicks[0])
+	if err != nil || res.StatusCode != http.StatusFound || res.Header.Get("Location") != "https://conservas.example/outono?c=1" {
+		t.Fatalf("click: %v %v", res, err)
+	}
+	settle(t, ts, m)
+
+	run := ts.do(t, "GET", "/api/v1/journeys/"+jid+"/runs/"+ana, leadcycle.RoleReadonly, nil).json(t)
+	if run["state"] != "completed" || run["lead_id"] == nil {
+		t.Fatalf("Ánxela's run = %v", run)
+	}
+	leadID := run["lead_id"].(string)
+	lead := ts.do(t, "GET", "/api/v1/leads/"+leadID, leadcycle.RoleAdmin, nil).json(t)
+	if lead["source"] != "journey" || lead["journey_id"] != jid || lead["topic"] != "Autumn tins" || lead["contact_id"] != ana {
+		t.Errorf("lead = %v", lead)
+	}
+	scores, _ := lead["scores"].([]any)
+	if len(scores) != 1 || scores[0].(map[string]any)["score"] != float64(60) || lead["sales_ready"] != true {
+		t.Fatalf("scored lead = %v", lead)
+	}
+	if lead["stage"] != leadcycle.StageSalesAcceptance {
+		t.Errorf("stage = %v, want the process to move the sales-ready lead to %s", lead["stage"], leadcycle.StageSalesAcceptance)
+	}
+	tasks := ts.do(t, "GET", "/api/v1/tasks?lead_id="+leadID, leadcycle.RoleAdmin, nil).json(t)["items"].([]any)
+	var accept bool
+	for _, task := range tasks {
+		if tk := task.(map[string]any); tk["queue"] == "sales" && tk["kind"] == "accept" && tk["status"] == "open" {
+			accept = true
+		}
+	}
+	if !accept {
+		t.Errorf("no open sales accept task for the lead: %v", tasks)
+	}
+
+	// 陳 never opens it: after the three days the branch takes else.
+	if r := ts.do(t, "GET", "/api/v1/journeys/"+jid+"/runs/"+wei, leadcycle.RoleReadonly, nil).json(t); r["state"] != "waiting" {
+		t.Fatalf("陳 before the limit = %v", r)
+	}
+	clock.Advance(3 * 24 * time.Hour)
+	settle(t, ts, m)
+	if r := ts.do(t, "GET", "/api/v1/journeys/"+jid+"/runs/"+wei, leadcycle.RoleReadonly, nil).json(t); r["state"] != "exited" || r["lead_id"] != nil {
+		t.Fatalf("陳 after the limit = %v", r)
+	}
+	stats := ts.do(t, "GET", "/api/v1/journeys/"+jid, leadcycle.RoleReadonly, nil).json(t)["stats"].(map[string]any)
+	if stats["entered"] != float64(3) || stats["completed"] != float64(1) || stats["exited"] != float64(2) || stats["emails_queued"] != float64(2) || stats["skipped_consent"] != float64(1) {
+		t.Errorf("stats = %v", stats)
+	}
+	sends := ts.do(t, "GET", "/api/v1/email-sends?status=sent", leadcycle.RoleMarketer, nil).json(t)["items"].([]any)
+	if len(sends) != 2 {
+		t.Errorf("sent = %v", sends)
+	}
+
+	// One click on the unsubscribe link: a scanner gets a button, the
+	// person is unsubscribed at once; the one-click POST works too.
+	req, _ := http.NewRequest("GET", unsubs[0], nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	req.Header.Set("Accept-Language", "gl")
+	if body := mustBody(t, req); !strings.Contains(body, "<form method=\"post\"") || !strings.Contains(body, "Cancelar a subscrición") {
+		t.Errorf("scanner page: %s", body)
+	}
+	if c := ts.do(t, "GET", "/api/v1/contacts/"+ana, leadcycle.RoleAdmin, nil).json(t); c["consent"].(map[string]any)["commercial_email"] != "granted" {
+		t.Fatal("a scanner unsubscribed the contact")
+	}
+	req, _ = http.NewRequest("GET", unsubs[0], nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/140.0 Safari/537.36")
+	if body := mustBody(t, req); !strings.Contains(body, "You are unsubscribed") {
+		t.Errorf("unsubscribe page: %s", body)
+	}
+	if c := ts.do(t, "GET", "/api/v1/contacts/"+ana, leadcycle.RoleAdmin, nil).json(t); c["consent"].(map[string]any)["commercial_email"] != "denied" {
+		t.Errorf("consent after unsubscribing = %v", c["consent"])
+	}
+	chenUnsub := links(byTo["chen@example.tw"].HTML, ts.URL+"/u/")[0]
+	res, err = http.Post(chenUnsub, "application/x-www-form-urlencoded", strings.NewReader(url.Values{"List-Unsubscribe": {"One-Click"}}.Encode()))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("one-click POST: %v %v", res, err)
+	}
+	if c := ts.do(t, "GET", "/api/v1/contacts/"+wei, leadcycle.RoleAdmin, nil).json(t); c["consent"].(map[string]any)["commercial_email"] != "denied" {
+		t.Errorf("consent after the one-click POST = %v", c["consent"])
+	}
+	if res, _ := http.Get(ts.URL + "/u/forged-token"); res.StatusCode != 404 {
+		t.Errorf("forged unsubscribe token: %d", res.StatusCode)
+	}
+}
+
+func mustBody(t *testing.T, req *http.Request) string {
+	t.Helper()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return string(b)
+}
+
+// TestJourneyBounce: a mailbox the server refuses for good is suppressed,
+// and a temporary refusal is retried later.
+func TestJourneyBounce(t *testing.T) {
+	tempFail := true
+	ts, clock, smtp := journeyServer(t, func(rcpt string) (int, string) {
+		switch {
+		case rcpt == "gone@example.gal":
+			return 550, "5.1.1 no such mailbox"
+		case rcpt == "busy@example.gal" && tempFail:
+			return 451, "4.2.1 try later"
+		}
+		return 0, ""
+	})
+	ctx := context.Background()
+	m := ts.web.Mailer(ctx)
+	consent := map[string]any{"commercial_email": "granted"}
+	gone := ts.mustCreate(t, "contacts", map[string]any{"email": "gone@example.gal", "consent": consent})
+	busy := ts.mustCreate(t, "contacts", map[string]any{"email": "busy@example.gal", "consent": consent})
+	seg := ts.mustCreate(t, "segments", map[string]any{"name": "All", "kind": "static"})
+	ts.do(t, "POST", "/api/v1/segments/"+seg+"/members", leadcycle.RoleMarketer, map[string]any{"contact_ids": []string{gone, busy}})
+	tmpl := ts.mustCreate(t, "email-templates", map[string]any{"name": "N", "subject": "News", "text": "Hello {{contact.first_name | \"friend\"}}"})
+	j := ts.mustCreate(t, "journeys", map[string]any{"name": "News", "entry": map[string]any{"kind": "segment", "segment_id": seg},
+		"steps": []map[string]any{{"type": "send_email", "email_id": tmpl}}})
+	ts.do(t, "POST", "/api/v1/journeys/"+j+"/publish", leadcycle.RoleMarketer, nil)
+	settle(t, ts, m)
+	if n := len(smtp.Messages()); n != 0 {
+		t.Fatalf("%d delivered", n)
+	}
+	sup := ts.do(t, "GET", "/api/v1/suppressions", leadcycle.RoleMarketer, nil).json(t)["items"].([]any)
+	if len(sup) != 1 || sup[0].(map[string]any)["email"] != "gone@example.gal" {
+		t.Fatalf("suppressions = %v", sup)
+	}
+	bounced := ts.do(t, "GET", "/api/v1/email-sends?status=bounced", leadcycle.RoleMarketer, nil).json(t)["items"].([]any)
+	if len(bounced) != 1 || !strings.Contains(bounced[0].(map[string]any)["reason"].(string), "550") {
+		t.Errorf("bounced = %v", bounced)
+	}
+	tempFail = false
+	clock.Advance(2 * time.Minute)
+	settle(t, ts, m)
+	delivered := smtp.WaitMessages(t, 1, 5*time.Second)
+	if delivered[0].To[0] != "busy@example.gal" || !strings.Contains(delivered[0].Text, "Hello friend") {
+		t.Errorf("retried message = %+v", delivered[0])
+	}
+	// A bounce reported by the provider suppresses too; a bad report is refused.
+	if r := ts.do(t, "POST", "/api/v1/suppressions", leadcycle.RoleMarketer, map[string]any{"email": "Busy@example.gal", "reason": "complaint"}); r.status != 201 {
+		t.Errorf("report: %d %s", r.status, r.body)
+	}
+	if f := problemFields(t, ts.do(t, "POST", "/api/v1/suppressions", leadcycle.RoleMarketer, map[string]any{"email": "x", "reason": "bounce"}), 422); len(f) != 1 || f[0] != "email" {
+		t.Errorf("bad report fields = %v", f)
+	}
+	if r := ts.do(t, "DELETE", "/api/v1/suppressions/gone@example.gal", leadcycle.RoleMarketer, nil); r.status != 204 {
+		t.Errorf("unsuppress: %d", r.status)
+	}
+	// Template placeholders are checked on save, with their position.
+	if f := problemFields(t, ts.do(t, "POST", "/api/v1/email-templates", leadcycle.RoleMarketer, map[string]any{"name": "x", "subject": "Hi {{contact.nmae}}", "text": "x"}), 422); len(f) != 1 || f[0] != "subject" {
+		t.Errorf("bad placeholder fields = %v", f)
+	}
+}
