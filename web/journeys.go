@@ -30,10 +30,14 @@ func (s *Server) registerJourneys() {
 	write := leadcycle.Perm(journeys, leadcycle.ActionWrite)
 	runs := s.store.JourneyRuns()
 	for action, fn := range map[string]func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error){
-		"publish": func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error) { return runs.Publish(r.Context(), id) },
-		"pause":   func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error) { return runs.Pause(r.Context(), id) },
-		"resume":  func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error) { return runs.Resume(r.Context(), id) },
-		"stop":    func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error) { return runs.Stop(r.Context(), id) },
+		"publish": func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error) {
+			return runs.Publish(r.Context(), id)
+		},
+		"pause": func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error) { return runs.Pause(r.Context(), id) },
+		"resume": func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error) {
+			return runs.Resume(r.Context(), id)
+		},
+		"stop": func(r *http.Request, id leadcycle.ID) (*leadcycle.Journey, error) { return runs.Stop(r.Context(), id) },
 	} {
 		s.handle("POST", journeysBase+"/{id}/"+action, write, func(w http.ResponseWriter, r *http.Request) {
 			id, _, err := s.readAction(w, r, "a "+action+" request")
@@ -287,7 +291,6 @@ func describeJourneys(op operation, out obj) obj {
 	}
 	return out
 }
-
 
 // runJourneys moves contacts through live journeys until ctx ends.
 func (s *Server) runJourneys(ctx context.Context, interval time.Duration) {
