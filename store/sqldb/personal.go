@@ -63,6 +63,10 @@ import (
 //	                     deleted with the contact (foreign key)
 //	segment_queue        contact_id                       not exported; a
 //	                     worker drops the entry of a contact that is gone
+//	journey_runs         contact_id, lead_id (migration 0014); with
+//	journey_steps        their steps                      exported; deleted
+//	email_sends          contact_id, to_email             exported; deleted
+//	email_suppressions   the contact's email              exported; deleted
 //	audit_log            ids, counts and reasons only     one entry per export
 //	                     and per erasure
 //

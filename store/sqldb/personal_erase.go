@@ -234,7 +234,12 @@ func (e *eraser) rescore() error {
 
 // contactRows deletes the rows of the contact besides its leads.
 func (e *eraser) contactRows() error {
-	for _, kind := range []string{"event_registrations", "interactions"} {
+	if e.sub.contact.Email != "" {
+		if err := e.exec(e.rep.Deleted, "email_suppressions", "DELETE FROM email_suppressions WHERE email = ?", strings.ToLower(e.sub.contact.Email)); err != nil {
+			return err
+		}
+	}
+	for _, kind := range []string{"event_registrations", "interactions", "journey_runs", "email_sends"} {
 		if err := e.exec(e.rep.Deleted, kind, "DELETE FROM "+kind+" WHERE contact_id = ?", e.contactID()); err != nil {
 			return err
 		}

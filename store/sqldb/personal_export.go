@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/leadcycle/leadcycle"
 )
@@ -50,7 +51,24 @@ func (e *exporter) sections() []func() error {
 	return []func() error{
 		e.contact, e.account, e.leads, e.scoreHistory, e.timeline, e.opportunities, e.tasks, e.interactions,
 		e.submissions, e.registrations, e.captureLog, e.visitors, e.pageVisits, e.linkedIn, e.events, e.deliveries,
+		e.journeyRuns, e.emailSends, e.suppressions,
 	}
+}
+
+func (e *exporter) journeyRuns() error {
+	return list(e, "journey_runs", "SELECT "+runCols+" FROM journey_runs WHERE contact_id = ? ORDER BY id", []any{e.contactID()}, scanRun)
+}
+
+func (e *exporter) emailSends() error {
+	return list(e, "email_sends", "SELECT "+sendCols+" FROM email_sends WHERE contact_id = ? ORDER BY id", []any{e.contactID()}, scanSend)
+}
+
+func (e *exporter) suppressions() error {
+	return list(e, "email_suppressions", "SELECT email, reason, detail, created_at FROM email_suppressions WHERE email = ?", []any{strings.ToLower(e.sub.contact.Email)},
+		func(r scanner) (leadcycle.Suppression, error) {
+			var sp leadcycle.Suppression
+			return sp, r.Scan(&sp.Email, &sp.Reason, &sp.Detail, timeCol{&sp.CreatedAt})
+		})
 }
 
 // list writes the rows of a query as the items of a list section.

@@ -46,6 +46,15 @@ func mustErase(t *testing.T, e *env, id leadcycle.ID) *leadcycle.ErasureReport {
 
 func testEraseEverything(t *testing.T, e *env) {
 	p := newPerson(t, e)
+	// A journey queued an email to the person, whose address then bounced.
+	MustUpdate(t, e.ctx, e.s.Contacts(), p.contact.ID, func(c *leadcycle.Contact) error { c.Consent.CommercialEmail = leadcycle.ConsentGranted; return nil })
+	tmpl := MustCreateTemplate(t, e.ctx, e.s, "erasure news")
+	mustPublishJourney(t, e, &leadcycle.Journey{Name: "News", Entry: segmentEntry(staticSegment(t, e, "erasure", p.contact)),
+		Steps: []leadcycle.JourneyStep{{Type: leadcycle.StepSendEmail, EmailID: &tmpl.ID}}})
+	MustDrainJourneys(t, e.ctx, e.s)
+	if err := e.s.Emails().Suppress(e.ctx, leadcycle.Suppression{Email: personEmail, Reason: leadcycle.SuppressBounce, Detail: "550 " + personEmail + " unknown"}); err != nil {
+		t.Fatal(err)
+	}
 	// An import refused a row of the same person: the report keeps the cell.
 	job := mustImportJob(t, e, leadcycle.ImportOptions{}, "email")
 	b := &leadcycle.ImportBatch{Position: 1, Failed: 1, Errors: []leadcycle.ImportError{{Line: 2, Column: "EMAIL", Value: personEmail, Reason: "a duplicate"}}}
@@ -56,9 +65,10 @@ func testEraseEverything(t *testing.T, e *env) {
 		t.Fatalf("before the erasure the email is found only in %v; the search does not work", hits)
 	}
 	wantScore(t, e.ctx, e.s, p.accountLead.ID, p.accountModel.ID, 6, "") // 2 points × (2 views of the person + 1 of the other)
-	events := len(section(t, exportJSON(t, e.ctx, e.s, p.contact.ID), "events"))
+	export := exportJSON(t, e.ctx, e.s, p.contact.ID)
+	events, deliveries := len(section(t, export, "events")), len(section(t, export, "webhook_deliveries"))
 	rep := mustErase(t, e, p.contact.ID)
-	checkReport(t, p, rep, events)
+	checkReport(t, p, rep, events, deliveries)
 	if hits := findText(t, e, personStrings...); len(hits) > 0 {
 		t.Errorf("the erased person is still in the database: %v", hits)
 	}
@@ -80,10 +90,11 @@ func testEraseEverything(t *testing.T, e *env) {
 }
 
 // checkReport checks the counts of the person's erasure.
-func checkReport(t *testing.T, p *person, rep *leadcycle.ErasureReport, events int) {
+func checkReport(t *testing.T, p *person, rep *leadcycle.ErasureReport, events, deliveries int) {
 	t.Helper()
 	want := map[string]int64{"contacts": 1, "leads": 2, "interactions": int64(p.interactions), "form_submissions": 2, "event_registrations": 1,
-		"capture_log": 2, "visitors": 2, "page_visits": 2, "tasks": 1, "events": int64(events), "webhook_deliveries": int64(events), "lead_scores": 2}
+		"capture_log": 2, "visitors": 2, "page_visits": 2, "tasks": 1, "events": int64(events), "webhook_deliveries": int64(deliveries), "lead_scores": 2,
+		"journey_runs": 1, "email_sends": 1, "email_suppressions": 1}
 	for k, n := range want {
 		if rep.Deleted[k] != n {
 			t.Errorf("deleted %s = %d, want %d (report %+v)", k, rep.Deleted[k], n, rep.Deleted)
