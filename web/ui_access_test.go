@@ -108,6 +108,10 @@ func TestPagesAreAccessible(t *testing.T) {
 	// Segments of both kinds, so that their pages are opened too.
 	ts.mustCreate(t, "segments", map[string]any{"name": "Webinar", "key": "webinar", "kind": "static"})
 	dyn := ts.mustCreate(t, "segments", map[string]any{"name": "Webinar CTOs", "query": `in_segment("webinar") and job_title == "CTO"`})
+	// A journey and an email template, so that their pages are opened too.
+	tmpl := ts.mustCreate(t, "email-templates", map[string]any{"name": "Offer", "subject": "Tins", "html": "<p>Hi {{contact.first_name | \"there\"}}</p>"})
+	jid := ts.mustCreate(t, "journeys", map[string]any{"name": "Nurture", "entry": map[string]any{"kind": "trigger", "trigger": "lead_created"},
+		"steps": []map[string]any{{"id": "mail", "type": "send_email", "email_id": tmpl}, {"id": "w", "type": "wait", "duration": "3d"}}})
 	c := ts.login(t, "admin@example.gal")
 	checked := 0
 	for _, rt := range ts.web.PageRoutes() {
@@ -129,7 +133,8 @@ func TestPagesAreAccessible(t *testing.T) {
 		checked++
 	}
 	for _, path := range []string{"/leads?view=sales", "/leads/" + l.ID.String() + "?stage=sales_acceptance", "/leads/" + l.ID.String() + "?qualify=1",
-		"/segments", "/segments/new", "/segments/" + dyn, "/segments/" + dyn + "/delete"} {
+		"/segments", "/segments/new", "/segments/" + dyn, "/segments/" + dyn + "/delete",
+		"/journeys", "/journeys/new", "/journeys/" + jid, "/journeys/" + jid + "/edit", "/email-templates", "/email-templates/new", "/email-templates/" + tmpl} {
 		checkAccessible(t, path, c.get(path).body)
 	}
 	if checked < 15 {

@@ -24,6 +24,8 @@ func (s *Server) registerUI() {
 	s.registerScoringPages()
 	s.registerImportPages()
 	s.registerSegmentPages()
+	s.registerJourneyPages()
+	s.registerEmailTemplatePages()
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
