@@ -34,6 +34,9 @@ type personalDataExport struct {
 	LinkedInSubmissions []leadcycle.LinkedInRecord     `json:"linkedin_submissions"`
 	Events              []leadcycle.Occurrence         `json:"events"`
 	WebhookDeliveries   []leadcycle.WebhookDelivery    `json:"webhook_deliveries"`
+	JourneyRuns         []leadcycle.JourneyRun         `json:"journey_runs"`
+	EmailSends          []leadcycle.EmailSend          `json:"email_sends"`
+	EmailSuppressions   []leadcycle.Suppression        `json:"email_suppressions"`
 }
 
 func init() {
@@ -53,7 +56,7 @@ func init() {
 		"PersonalDataExport.events":         "The outbox events about the contact or its leads, as webhooks receive them.",
 		"PersonalDataExport.page_visits":    "Page views of the contact's visitors not yet turned into interactions.",
 		"ExportedSubmission.ip":             "The address the submission was sent from.",
-		"ErasureReport.deleted":             "Rows deleted, per kind: contacts, leads, lead_scores, score_history, lead_timeline, score_queue, tasks, interactions, form_submissions, event_registrations, capture_log, visitors, page_visits, match_keys, events, webhook_deliveries.",
+		"ErasureReport.deleted":             "Rows deleted, per kind: contacts, leads, lead_scores, score_history, lead_timeline, score_queue, tasks, interactions, form_submissions, event_registrations, capture_log, visitors, page_visits, match_keys, events, webhook_deliveries, journey_runs, email_sends, email_suppressions.",
 		"ErasureReport.unlinked":            "Rows kept without their link to the contact: opportunities (business records) and linkedin_submissions (bare response ids, so that a later sync does not capture the person again).",
 		"ErasureReport.rescored":            "Account-based leads queued for rescoring: their account lost the contact's interactions.",
 		"ErasureReport.opportunity_ids":     "The opportunities kept, now without a contact and without the erased lead.",
