@@ -259,51 +259,37 @@ func loadJourneyStats(ctx context.Context, db *DB, q querier, items []*leadcycle
 	if err != nil {
 		return err
 	}
-	rows, err = db.QueryQ(ctx, q, `SELECT r.journey_id, COUNT(*) FROM journey_steps s JOIN journey_runs r ON r.id = s.run_id
-		WHERE `+db.Dialect.InIDs("r.journey_id")+` AND s.outcome = ? GROUP BY r.journey_id`, db.Dialect.IDsArg(ids), outcomeQueued)
-	if err != nil {
-		return fmt.Errorf("journey email stats: %w", err)
+	// Emails queued by the steps; sends skipped for consent at the step,
+	// or later by the mailer (consent withdrawn meanwhile).
+	stepCounts := `SELECT r.journey_id, COUNT(*) FROM journey_steps s JOIN journey_runs r ON r.id = s.run_id
+		WHERE ` + db.Dialect.InIDs("r.journey_id") + ` AND s.outcome = ? GROUP BY r.journey_id`
+	counts := []struct {
+		query string
+		args  []any
+		add   func(st *leadcycle.JourneyStats, n int64)
+	}{
+		{stepCounts, []any{outcomeQueued}, func(st *leadcycle.JourneyStats, n int64) { st.EmailsQueued += n }},
+		{stepCounts, []any{outcomeSkippedConsent}, func(st *leadcycle.JourneyStats, n int64) { st.SkippedConsent += n }},
+		{"SELECT journey_id, COUNT(*) FROM email_sends WHERE " + db.Dialect.InIDs("journey_id") + " AND status = ? AND reason = ? GROUP BY journey_id",
+			[]any{leadcycle.SendSkipped, skipNoConsent}, func(st *leadcycle.JourneyStats, n int64) { st.SkippedConsent += n }},
 	}
-	if err := eachRow(rows, func(r scanner) error {
-		var id, n int64
-		if err := r.Scan(&id, &n); err != nil {
+	for _, c := range counts {
+		rows, err := db.QueryQ(ctx, q, c.query, append([]any{db.Dialect.IDsArg(ids)}, c.args...)...)
+		if err != nil {
+			return fmt.Errorf("journey email stats: %w", err)
+		}
+		if err := eachRow(rows, func(r scanner) error {
+			var id, n int64
+			if err := r.Scan(&id, &n); err != nil {
+				return err
+			}
+			c.add(byID[id], n)
+			return nil
+		}); err != nil {
 			return err
 		}
-		byID[id].EmailsQueued = n
-		return nil
-	}); err != nil {
-		return err
 	}
-	// Skipped sends: at the step, or later by the mailer (consent
-	// withdrawn meanwhile).
-	rows, err = db.QueryQ(ctx, q, `SELECT r.journey_id, COUNT(*) FROM journey_steps s JOIN journey_runs r ON r.id = s.run_id
-		WHERE `+db.Dialect.InIDs("r.journey_id")+` AND s.outcome = ? GROUP BY r.journey_id`, db.Dialect.IDsArg(ids), outcomeSkippedConsent)
-	if err != nil {
-		return fmt.Errorf("journey email stats: %w", err)
-	}
-	if err := eachRow(rows, func(r scanner) error {
-		var id, n int64
-		if err := r.Scan(&id, &n); err != nil {
-			return err
-		}
-		byID[id].SkippedConsent = n
-		return nil
-	}); err != nil {
-		return err
-	}
-	rows, err = db.QueryQ(ctx, q, "SELECT journey_id, COUNT(*) FROM email_sends WHERE "+db.Dialect.InIDs("journey_id")+" AND status = ? AND reason = ? GROUP BY journey_id",
-		db.Dialect.IDsArg(ids), leadcycle.SendSkipped, skipNoConsent)
-	if err != nil {
-		return fmt.Errorf("journey email stats: %w", err)
-	}
-	return eachRow(rows, func(r scanner) error {
-		var id, n int64
-		if err := r.Scan(&id, &n); err != nil {
-			return err
-		}
-		byID[id].SkippedConsent += n
-		return nil
-	})
+	return nil
 }
 
 // eachRow calls fn for every row and closes rows.
