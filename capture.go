@@ -43,6 +43,11 @@ type CaptureInput struct {
 	// VisitorID is the website visitor id of the submitter, if known; its
 	// anonymous visits are attributed to the contact.
 	VisitorID string
+	// ConfirmationEmailID, when set, makes a commercial_email grant a double
+	// opt-in: the contact's consent becomes pending (unless it is already
+	// granted) and this transactional email, carrying the confirmation link,
+	// is queued for the contact in the same transaction.
+	ConfirmationEmailID ID
 }
 
 // CaptureResult says what a capture did, and why.

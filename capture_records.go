@@ -144,8 +144,13 @@ type Form struct {
 	ThankYouMessage   string        `json:"thank_you_message"`
 	RedirectURL       string        `json:"redirect_url"`
 	Active            bool          `json:"active"`
-	CreatedAt         time.Time     `json:"created_at"`
-	UpdatedAt         time.Time     `json:"updated_at"`
+	// DoubleOptIn makes a ticked commercial_email box pending until the
+	// submitter follows the link of ConfirmationEmailID, a transactional
+	// template with {{consent.confirm_url}}.
+	DoubleOptIn         bool      `json:"double_opt_in"`
+	ConfirmationEmailID *ID       `json:"confirmation_email_id"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
 }
 
 // Normalize fills defaults.
@@ -219,6 +224,14 @@ func (f *Form) Validate() error {
 		v.oneOf(p+".purpose", c.Purpose, []string{"commercial_email", "tracking"})
 		v.required(p+".label", c.Label)
 		v.maxLen(p+".label", c.Label, 1000)
+	}
+	if f.DoubleOptIn {
+		if f.ConfirmationEmailID == nil {
+			v.add("confirmation_email_id", "double opt-in needs a confirmation email")
+		}
+		if !slices.ContainsFunc(f.Consents, func(c FormConsent) bool { return c.Purpose == ConsentCommercialEmail }) {
+			v.add("consents", "double opt-in needs a commercial_email consent checkbox")
+		}
 	}
 	if !hasEmail && f.Mode != FormStoreOnly {
 		v.add("fields", "a form that creates contacts or leads needs a field with target contact.email")

@@ -119,6 +119,9 @@ func Capture(f *leadcycle.Form, sub *leadcycle.FormSubmission) leadcycle.Capture
 	if f.LeadStrategyID != nil {
 		in.LeadStrategyID = *f.LeadStrategyID
 	}
+	if f.DoubleOptIn && f.ConfirmationEmailID != nil {
+		in.ConfirmationEmailID = *f.ConfirmationEmailID
+	}
 	in.Contact.Custom = leadcycle.Custom{}
 	lead := &leadcycle.Lead{Topic: f.LeadTopic, Campaign: f.Campaign, FormID: leadcycle.IDPtr(f.ID), Custom: leadcycle.Custom{}}
 	if lead.Topic == "" {

@@ -81,4 +81,15 @@ func TestCapture(t *testing.T) {
 	if in := Capture(f, sub); !in.NoContact || in.Lead == nil {
 		t.Error("leads_only form must not create contacts but must make a lead")
 	}
+	if in := Capture(f, sub); in.ConfirmationEmailID != 0 {
+		t.Errorf("a form without double opt-in asks for confirmation %s", in.ConfirmationEmailID)
+	}
+	f.ConfirmationEmailID = leadcycle.IDPtr(7)
+	if in := Capture(f, sub); in.ConfirmationEmailID != 0 {
+		t.Errorf("a confirmation email without double opt-in asks for confirmation %s", in.ConfirmationEmailID)
+	}
+	f.DoubleOptIn = true
+	if in := Capture(f, sub); in.ConfirmationEmailID != 7 || in.Contact.Consent.CommercialEmail != "granted" {
+		t.Errorf("double opt-in: confirmation %s, consent %q (the store makes the grant pending)", in.ConfirmationEmailID, in.Contact.Consent.CommercialEmail)
+	}
 }

@@ -61,6 +61,11 @@ type capture struct {
 	in      leadcycle.CaptureInput
 	res     *leadcycle.CaptureResult
 	contact *leadcycle.Contact // the matched or created contact, if any
+	// optIn is set when the submission grants commercial email under a
+	// double opt-in: the grant is written as pending.
+	optIn bool
+	// written is set when the capture created or updated the contact.
+	written bool
 }
 
 func (c *capture) explain(format string, args ...any) {
@@ -147,6 +152,10 @@ func (c *capture) matchContact(ctx context.Context) error {
 	}
 	incoming := c.in.Contact
 	incoming.Normalize()
+	if c.in.ConfirmationEmailID != 0 && incoming.Consent.CommercialEmail == leadcycle.ConsentGranted {
+		c.optIn = true
+		incoming.Consent.CommercialEmail = leadcycle.ConsentPending
+	}
 	contacts := c.s.contacts
 	key := contactKey(strategy, &incoming)
 	var id leadcycle.ID
@@ -175,6 +184,7 @@ func (c *capture) matchContact(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		c.written = true
 		c.explain("contact %s matched by %s and updated", id, describe(strategy))
 	case id != 0:
 		if c.contact, err = contacts.get(ctx, c.tx, id, false); err != nil {
@@ -194,6 +204,7 @@ func (c *capture) matchContact(ctx context.Context) error {
 		}
 		c.contact = &incoming
 		c.res.ContactCreated = true
+		c.written = true
 		if key == "" {
 			c.explain("contact %s created: the submission lacks a field of %s", incoming.ID, describe(strategy))
 		} else {
@@ -201,6 +212,31 @@ func (c *capture) matchContact(ctx context.Context) error {
 		}
 	}
 	c.res.ContactID = leadcycle.IDPtr(c.contact.ID)
+	return c.confirmOptIn(ctx)
+}
+
+// confirmOptIn queues the double opt-in confirmation when this capture left
+// the contact's commercial email consent pending. A contact who had already
+// granted it keeps the grant (mergeContact) and gets no confirmation.
+func (c *capture) confirmOptIn(ctx context.Context) error {
+	if !c.optIn || !c.written {
+		return nil
+	}
+	ct := c.contact
+	switch {
+	case ct.Consent.CommercialEmail == leadcycle.ConsentGranted:
+		c.explain("commercial email consent of contact %s was already granted: no double opt-in confirmation needed", ct.ID)
+		return nil
+	case ct.Consent.CommercialEmail != leadcycle.ConsentPending:
+		return nil
+	case ct.Email == "":
+		c.explain("commercial email consent of contact %s is pending, but the contact has no email address to confirm it", ct.ID)
+		return nil
+	}
+	if err := queueSend(ctx, c.s.DB, c.tx, leadcycle.EmailSend{TemplateID: c.in.ConfirmationEmailID, ContactID: ct.ID, ToEmail: ct.Email, Confirm: leadcycle.ConsentCommercialEmail}, c.res.CapturedAt); err != nil {
+		return err
+	}
+	c.explain("commercial email consent of contact %s is pending until confirmed: confirmation email %s queued", ct.ID, c.in.ConfirmationEmailID)
 	return nil
 }
 
@@ -218,7 +254,11 @@ func (c *capture) mergeContact(cur, in *leadcycle.Contact, ignoreEmpty bool) {
 	set("email", &cur.Email, in.Email)
 	set("phone", &cur.Phone, in.Phone)
 	set("job_title", &cur.JobTitle, in.JobTitle)
-	if in.Consent.CommercialEmail != leadcycle.ConsentUnknown {
+	switch {
+	case in.Consent.CommercialEmail == leadcycle.ConsentUnknown:
+	case c.optIn && cur.Consent.CommercialEmail == leadcycle.ConsentGranted:
+		// A double opt-in asks to confirm a grant the contact already gave.
+	default:
 		cur.Consent.CommercialEmail = in.Consent.CommercialEmail
 	}
 	if in.Consent.Tracking != leadcycle.ConsentUnknown {

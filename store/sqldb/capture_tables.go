@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/email"
 )
 
 var strategyTable = &table[leadcycle.MatchingStrategy]{
@@ -55,14 +58,14 @@ var strategyTable = &table[leadcycle.MatchingStrategy]{
 var formTable = &table[leadcycle.Form]{
 	name: "forms", collection: "forms",
 	cols: []string{"name", "fields", "consents", "mode", "always_create_lead", "contact_strategy_id", "lead_strategy_id", "lead_topic", "campaign",
-		"submit_label", "thank_you_message", "redirect_url", "active", "created_at", "updated_at"},
+		"submit_label", "thank_you_message", "redirect_url", "active", "double_opt_in", "confirmation_email_id", "created_at", "updated_at"},
 	values: func(f *leadcycle.Form) []any {
 		return []any{f.Name, jsonText(f.Fields), jsonText(f.Consents), f.Mode, f.AlwaysCreateLead, nullID(f.ContactStrategyID), nullID(f.LeadStrategyID),
-			f.LeadTopic, f.Campaign, f.SubmitLabel, f.ThankYouMessage, f.RedirectURL, f.Active, micros(f.CreatedAt), micros(f.UpdatedAt)}
+			f.LeadTopic, f.Campaign, f.SubmitLabel, f.ThankYouMessage, f.RedirectURL, f.Active, f.DoubleOptIn, nullID(f.ConfirmationEmailID), micros(f.CreatedAt), micros(f.UpdatedAt)}
 	},
 	dests: func(f *leadcycle.Form) []any {
 		return []any{idCol{&f.ID}, &f.Name, jsonCol{&f.Fields}, jsonCol{&f.Consents}, &f.Mode, &f.AlwaysCreateLead, nullIDCol{&f.ContactStrategyID}, nullIDCol{&f.LeadStrategyID},
-			&f.LeadTopic, &f.Campaign, &f.SubmitLabel, &f.ThankYouMessage, &f.RedirectURL, &f.Active, timeCol{&f.CreatedAt}, timeCol{&f.UpdatedAt}}
+			&f.LeadTopic, &f.Campaign, &f.SubmitLabel, &f.ThankYouMessage, &f.RedirectURL, &f.Active, &f.DoubleOptIn, nullIDCol{&f.ConfirmationEmailID}, timeCol{&f.CreatedAt}, timeCol{&f.UpdatedAt}}
 	},
 	id: func(f *leadcycle.Form) *leadcycle.ID { return &f.ID },
 	prepare: func(f *leadcycle.Form, now time.Time, create bool) error {
@@ -71,8 +74,44 @@ var formTable = &table[leadcycle.Form]{
 		return f.Validate()
 	},
 	refs: func(f *leadcycle.Form) []ref {
-		return []ref{{"contact_strategy_id", "matching_strategies", f.ContactStrategyID}, {"lead_strategy_id", "matching_strategies", f.LeadStrategyID}}
+		return []ref{{"contact_strategy_id", "matching_strategies", f.ContactStrategyID}, {"lead_strategy_id", "matching_strategies", f.LeadStrategyID},
+			{"confirmation_email_id", "email_templates", f.ConfirmationEmailID}}
 	},
+	validate: func(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.Form) error {
+		if f.ConfirmationEmailID == nil {
+			return nil
+		}
+		var purpose, html, text string
+		if err := db.QueryRowQ(ctx, tx, "SELECT purpose, html, text FROM email_templates WHERE id = ?", int64(*f.ConfirmationEmailID)).Scan(&purpose, &html, &text); err != nil {
+			return fmt.Errorf("confirmation email: %w", err)
+		}
+		fields, err := TemplateFields(ctx, db, tx)
+		if err != nil {
+			return err
+		}
+		return checkConfirmationEmail(purpose, html, text, fields)
+	},
+}
+
+// confirmURLPlaceholder is the link a double opt-in confirmation must carry.
+const confirmURLPlaceholder = "consent.confirm_url"
+
+// checkConfirmationEmail says, as an error on confirmation_email_id, why a
+// template cannot confirm a double opt-in: it must be transactional (it goes
+// to contacts who have not consented yet) and carry the confirmation link in
+// its HTML or text body.
+func checkConfirmationEmail(purpose, html, text string, fields email.Fields) error {
+	if purpose != leadcycle.PurposeTransactional {
+		return leadcycle.FieldErrorf(leadcycle.EInvalid, "confirmation_email_id", "the confirmation email must be a transactional template: it goes to contacts who have not consented yet")
+	}
+	c, err := email.ParseWith(email.Template{HTML: html, Text: text}, fields)
+	if err != nil {
+		return leadcycle.FieldErrorf(leadcycle.EInvalid, "confirmation_email_id", "the confirmation email does not parse: %v", err)
+	}
+	if !slices.Contains(c.Placeholders(), confirmURLPlaceholder) {
+		return leadcycle.FieldErrorf(leadcycle.EInvalid, "confirmation_email_id", "the confirmation email must contain {{%s}} in its HTML or text: the link that confirms the subscription", confirmURLPlaceholder)
+	}
+	return nil
 }
 
 var eventTable = &table[leadcycle.Event]{

@@ -35,9 +35,38 @@ var emailTemplateTable = &table[leadcycle.EmailTemplate]{
 		if err != nil {
 			return err
 		}
-		return CheckTemplate(t, fields)
+		if err := CheckTemplate(t, fields); err != nil {
+			return err
+		}
+		// A form's double opt-in keeps its confirmation email fit for it.
+		var formID int64
+		var formName string
+		err = db.QueryRowQ(ctx, tx, "SELECT id, name FROM forms WHERE confirmation_email_id = ? AND double_opt_in = ? ORDER BY id LIMIT 1", int64(t.ID), true).Scan(&formID, &formName)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := checkConfirmationEmail(t.Purpose, t.HTML, t.Text, fields); err != nil {
+			field := "purpose"
+			if t.Purpose == leadcycle.PurposeTransactional {
+				field = "html"
+			}
+			return leadcycle.FieldErrorf(leadcycle.EInvalid, field, "form %d (%s) confirms its double opt-in with this email: %s", formID, formName, leadcycle.ErrorFields(err)[0].Message)
+		}
+		return nil
 	},
 	beforeDelete: func(ctx context.Context, db *DB, tx *sql.Tx, t *leadcycle.EmailTemplate) error {
+		var formID int64
+		var formName string
+		err := db.QueryRowQ(ctx, tx, "SELECT id, name FROM forms WHERE confirmation_email_id = ? ORDER BY id LIMIT 1", int64(t.ID)).Scan(&formID, &formName)
+		if err == nil {
+			return leadcycle.Errorf(leadcycle.EConflict, "form %d (%s) uses this email as its double opt-in confirmation", formID, formName)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
 		var n int
 		if err := db.QueryRowQ(ctx, tx, "SELECT COUNT(*) FROM email_sends WHERE template_id = ?", int64(t.ID)).Scan(&n); err != nil {
 			return err

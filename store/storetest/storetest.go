@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T, clock leadcycle.Clock) leadcycle.
 		{"apikeys", apiKeyTests},
 		{"linkedin", linkedinTests},
 		{"capture", captureTests},
+		{"capture_optin", optInTests},
 		{"tracking", trackingTests},
 		{"scoring", scoringTests},
 		{"workflow", workflowTests},
