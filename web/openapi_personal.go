@@ -34,6 +34,7 @@ type personalDataExport struct {
 	LinkedInSubmissions []leadcycle.LinkedInRecord     `json:"linkedin_submissions"`
 	Events              []leadcycle.Occurrence         `json:"events"`
 	WebhookDeliveries   []leadcycle.WebhookDelivery    `json:"webhook_deliveries"`
+	SegmentMemberships  []segmentMembership            `json:"segment_memberships"`
 	JourneyRuns         []leadcycle.JourneyRun         `json:"journey_runs"`
 	EmailSends          []leadcycle.EmailSend          `json:"email_sends"`
 	EmailSuppressions   []leadcycle.Suppression        `json:"email_suppressions"`
@@ -130,4 +131,12 @@ func describePersonal(op operation, out obj) obj {
 		responses["422"] = problemResponse("A parameter other than limit, cursor, action and subject_id, or a value that is not valid")
 	}
 	return out
+}
+
+// segmentMembership is one segment of the contact, in the export.
+type segmentMembership struct {
+	SegmentID leadcycle.ID `json:"segment_id"`
+	Key       string       `json:"key"`
+	Name      string       `json:"name"`
+	Since     time.Time    `json:"since"`
 }

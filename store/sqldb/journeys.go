@@ -43,6 +43,9 @@ var journeyTable = &table[leadcycle.Journey]{
 		return j.Validate()
 	},
 	refs: func(j *leadcycle.Journey) []ref {
+		if j.Status != leadcycle.JourneyDraft {
+			return nil // checked when published; a stopped journey may outlive its segment
+		}
 		return []ref{{"entry.segment_id", "segments", j.Entry.SegmentID}, {"entry.form_id", "forms", j.Entry.FormID}, {"entry.event_id", "events", j.Entry.EventID}}
 	},
 	validate: func(ctx context.Context, db *DB, tx *sql.Tx, j *leadcycle.Journey) error {
@@ -149,6 +152,49 @@ func compileJourney(ctx context.Context, db *DB, q querier, j *leadcycle.Journey
 		cj.reads["leads"] = true
 	}
 	return cj, nil
+}
+
+// journeysUsingSegment refuses to delete a segment that a journey not
+// stopped enters from or names in a condition (in_segment).
+func journeysUsingSegment(ctx context.Context, db *DB, tx *sql.Tx, seg *leadcycle.Segment) error {
+	rows, err := db.QueryQ(ctx, tx, "SELECT id FROM journeys WHERE status <> ? ORDER BY id", leadcycle.JourneyStopped)
+	if err != nil {
+		return fmt.Errorf("journeys: %w", err)
+	}
+	ids, err := scanAll(rows, func(r scanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		j, err := newRepo(db, journeyTable).get(ctx, tx, leadcycle.ID(id), false)
+		if err != nil {
+			return err
+		}
+		if j.Entry.SegmentID != nil && *j.Entry.SegmentID == seg.ID {
+			return leadcycle.Errorf(leadcycle.EConflict, "journey %d (%s) takes its contacts from this segment; stop or delete it first", id, j.Name)
+		}
+		cj, err := compileJourney(ctx, db, tx, j)
+		if err != nil {
+			continue // a journey that no longer compiles names nothing usable
+		}
+		for _, q := range append([]*scoring.SegmentQuery{cj.goal, cj.exit}, mapValues(cj.conditions)...) {
+			if q != nil && q.Segments[seg.Key] != 0 {
+				return leadcycle.Errorf(leadcycle.EConflict, "journey %d (%s) names segment %q in a condition; change it first", id, j.Name, seg.Key)
+			}
+		}
+	}
+	return nil
+}
+
+func mapValues[K comparable, V any](m map[K]V) []V {
+	out := make([]V, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	return out
 }
 
 // updatableFields are the fields an update_record step may set, per target;
@@ -536,6 +582,10 @@ func (x journeyRunStore) Publish(ctx context.Context, id leadcycle.ID) (*leadcyc
 		}
 		if j.Entry.Kind != leadcycle.EntrySegment {
 			return nil
+		}
+		var one int
+		if err := x.s.QueryRowQ(ctx, tx, "SELECT 1 FROM segments WHERE id = ?", int64(*j.Entry.SegmentID)).Scan(&one); err != nil {
+			return leadcycle.FieldErrorf(leadcycle.EInvalid, "entry.segment_id", "segment %s no longer exists", j.Entry.SegmentID)
 		}
 		_, err := x.s.ExecQ(ctx, tx, `INSERT INTO journey_runs (journey_id, contact_id, state, step, due_at, step_at, entered_at)
 			SELECT ?, contact_id, ?, ?, ?, ?, ? FROM segment_members WHERE segment_id = ? ON CONFLICT (journey_id, contact_id) DO NOTHING`,

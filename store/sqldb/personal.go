@@ -59,8 +59,9 @@ import (
 //	                     and the leads                    exported (events);
 //	                     deleted
 //	webhook_deliveries   event_id of those events         exported; deleted
-//	segment_members      contact_id (migration 0013)      not exported;
-//	                     deleted with the contact (foreign key)
+//	segment_members      contact_id (migration 0013)      exported (with the
+//	                     segment's key and name); deleted with the contact
+//	                     (foreign key)
 //	segment_queue        contact_id                       not exported; a
 //	                     worker drops the entry of a contact that is gone
 //	journey_runs         contact_id, lead_id (migration 0014); with

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/leadcycle/leadcycle"
 )
@@ -51,8 +52,24 @@ func (e *exporter) sections() []func() error {
 	return []func() error{
 		e.contact, e.account, e.leads, e.scoreHistory, e.timeline, e.opportunities, e.tasks, e.interactions,
 		e.submissions, e.registrations, e.captureLog, e.visitors, e.pageVisits, e.linkedIn, e.events, e.deliveries,
-		e.journeyRuns, e.emailSends, e.suppressions,
+		e.segments, e.journeyRuns, e.emailSends, e.suppressions,
 	}
+}
+
+// segmentMembership is one segment the contact is in.
+type segmentMembership struct {
+	SegmentID leadcycle.ID `json:"segment_id"`
+	Key       string       `json:"key"`
+	Name      string       `json:"name"`
+	Since     time.Time    `json:"since"`
+}
+
+func (e *exporter) segments() error {
+	return list(e, "segment_memberships", "SELECT s.id, s.key, s.name, m.since FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE m.contact_id = ? ORDER BY s.id",
+		[]any{e.contactID()}, func(r scanner) (segmentMembership, error) {
+			var m segmentMembership
+			return m, r.Scan(idCol{&m.SegmentID}, &m.Key, &m.Name, timeCol{&m.Since})
+		})
 }
 
 func (e *exporter) journeyRuns() error {

@@ -186,7 +186,25 @@ func segmentDeleting(ctx context.Context, db *DB, tx *sql.Tx, s *leadcycle.Segme
 	if !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("segment refs: %w", err)
 	}
-	return nil
+	if err := journeysUsingSegment(ctx, db, tx, s); err != nil {
+		return err
+	}
+	// Its contacts leave it: subscribers and journeys hear of it.
+	rows, err := db.QueryQ(ctx, tx, "SELECT contact_id FROM segment_members WHERE segment_id = ? ORDER BY contact_id", int64(s.ID))
+	if err != nil {
+		return fmt.Errorf("segment members: %w", err)
+	}
+	members, err := scanAll(rows, func(r scanner) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeSegmentEvents(ctx, db, tx, s, nil, members, db.Clock.Now(), "segment deleted"); err != nil {
+		return err
+	}
+	return enqueueDependents(ctx, db, tx, s.ID, members)
 }
 
 // loadMemberCounts fills the member counts of segments read.

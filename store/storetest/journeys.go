@@ -21,6 +21,7 @@ var journeyTests = []test{
 	{"pause, resume and stop", testJourneyPauseStop},
 	{"each step runs once under concurrent workers", testJourneyConcurrent},
 	{"email queue: sent, bounced, suppressed, unsubscribed", testEmailQueue},
+	{"deleting a segment: exits, and journeys that use it", testSegmentDeleteWithJourneys},
 }
 
 // MustDrainJourneys runs due journey steps until nothing is due.
@@ -546,4 +547,34 @@ func testEmailQueue(t *testing.T, e *env) {
 	if f := leadcycle.ErrorFields(err); len(f) != 1 || f[0].Field != "html" || !strings.Contains(f[0].Message, "frist_name") || !strings.Contains(f[0].Message, "1:") {
 		t.Errorf("bad placeholder: %v", err)
 	}
+}
+
+// testSegmentDeleteWithJourneys: deleting a segment writes an exit event per
+// member, and is refused while a journey enters from it or names it.
+func testSegmentDeleteWithJourneys(t *testing.T, e *env) {
+	a := MustCreateContact(t, e.ctx, e.s, consenting("a@example.gal", "A"))
+	b := MustCreateContact(t, e.ctx, e.s, consenting("b@example.gal", "B"))
+	seg := staticSegment(t, e, "leaving", a, b)
+	named := staticSegment(t, e, "named", a)
+	_, start := segmentEvents(t, e, 0)
+	j := mustPublishJourney(t, e, &leadcycle.Journey{Name: "From it", Entry: segmentEntry(seg), Steps: []leadcycle.JourneyStep{{Type: "wait", Duration: "1d"}}})
+	cond := MustCreate(t, e.ctx, e.s.Journeys(), &leadcycle.Journey{Name: "Names it", Entry: leadcycle.JourneyEntry{Kind: "trigger", Trigger: "lead_created"},
+		ExitCondition: `in_segment("named")`, Steps: []leadcycle.JourneyStep{{Type: "wait", Duration: "1d"}}})
+	if err := e.s.Segments().Delete(e.ctx, seg.ID); leadcycle.ErrorCode(err) != leadcycle.EConflict || !strings.Contains(err.Error(), "From it") {
+		t.Fatalf("deleting the entry segment of a live journey: %v", err)
+	}
+	if err := e.s.Segments().Delete(e.ctx, named.ID); leadcycle.ErrorCode(err) != leadcycle.EConflict || !strings.Contains(err.Error(), "Names it") {
+		t.Fatalf("deleting a segment a journey condition names: %v", err)
+	}
+	if _, err := e.s.JourneyRuns().Stop(e.ctx, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	MustDelete(t, e.ctx, e.s.Segments(), seg.ID)
+	evs, _ := segmentEvents(t, e, start)
+	want := []string{"segment.exited leaving " + a.ID.String(), "segment.exited leaving " + b.ID.String()}
+	if strings.Join(evs, ",") != strings.Join(want, ",") {
+		t.Errorf("events = %v, want %v", evs, want)
+	}
+	MustDelete(t, e.ctx, e.s.Journeys(), cond.ID)
+	MustDelete(t, e.ctx, e.s.Segments(), named.ID)
 }

@@ -362,7 +362,7 @@ func testExportStreams(t *testing.T, e *env) {
 	}
 	want := []string{"begin", "contact", "account", "leads[]", "score_history[]", "lead_timeline[]", "opportunities[]", "tasks[]", "interactions[]",
 		"form_submissions[]", "event_registrations[]", "capture_log[]", "visitors[]", "page_visits[]", "linkedin_submissions[]", "events[]", "webhook_deliveries[]",
-		"journey_runs[]", "email_sends[]", "email_suppressions[]", "end"}
+		"segment_memberships[]", "journey_runs[]", "email_sends[]", "email_suppressions[]", "end"}
 	diff(t, "sections", want, r.calls)
 	if r.items["interactions"] != len(items) {
 		t.Errorf("interactions given one by one: %d, want %d", r.items["interactions"], len(items))

@@ -67,6 +67,11 @@ func testEraseEverything(t *testing.T, e *env) {
 	wantScore(t, e.ctx, e.s, p.accountLead.ID, p.accountModel.ID, 6, "") // 2 points × (2 views of the person + 1 of the other)
 	export := exportJSON(t, e.ctx, e.s, p.contact.ID)
 	events, deliveries := len(section(t, export, "events")), len(section(t, export, "webhook_deliveries"))
+	for _, name := range []string{"segment_memberships", "journey_runs", "email_sends", "email_suppressions"} {
+		if n := len(section(t, export, name)); n != 1 {
+			t.Errorf("the export has %d %s, want 1", n, name)
+		}
+	}
 	rep := mustErase(t, e, p.contact.ID)
 	checkReport(t, p, rep, events, deliveries)
 	if hits := findText(t, e, personStrings...); len(hits) > 0 {

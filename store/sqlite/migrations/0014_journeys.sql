@@ -9,7 +9,7 @@ CREATE TABLE journeys (
     description    TEXT    NOT NULL DEFAULT '',
     status         TEXT    NOT NULL,
     entry_kind     TEXT    NOT NULL,
-    segment_id     INTEGER REFERENCES segments (id),
+    segment_id     INTEGER REFERENCES segments (id) ON DELETE SET NULL,
     entry          TEXT    NOT NULL DEFAULT '{}',
     steps          TEXT    NOT NULL DEFAULT '[]',
     goal           TEXT    NOT NULL DEFAULT '',
