@@ -84,6 +84,9 @@ type formEditData struct {
 	Purposes          []string
 	ContactStrategies []leadcycle.MatchingStrategy
 	LeadStrategies    []leadcycle.MatchingStrategy
+	// Confirmations are the transactional email templates a double
+	// opt-in can send.
+	Confirmations []leadcycle.EmailTemplate
 	// Preview is the form as typed, rendered like the hosted page.
 	Preview *leadcycle.Form
 	// Embed is the snippet that embeds the form in a site; Hosted the
@@ -110,6 +113,10 @@ func (s *Server) newFormEditData(r *http.Request, p *page) *formEditData {
 				d.LeadStrategies = append(d.LeadStrategies, m)
 			}
 		}
+	}
+	var templates leadcycle.Page[leadcycle.EmailTemplate]
+	if err := s.api(r, p, "GET", "/api/v1/email-templates?purpose=transactional&limit=200&sort=name", nil, &templates); err == nil {
+		d.Confirmations = templates.Items
 	}
 	return d
 }
@@ -286,8 +293,9 @@ func (d *formEditData) body(v url.Values) map[string]any {
 		"name": strings.TrimSpace(v.Get("name")), "mode": v.Get("mode"), "active": cfgChecked(v, "active"),
 		"always_create_lead": cfgChecked(v, "always_create_lead"), "fields": fields, "consents": consents,
 		"contact_strategy_id": nil, "lead_strategy_id": nil,
+		"double_opt_in": cfgChecked(v, "double_opt_in"), "confirmation_email_id": nil,
 	}
-	for _, k := range []string{"contact_strategy_id", "lead_strategy_id"} {
+	for _, k := range []string{"contact_strategy_id", "lead_strategy_id", "confirmation_email_id"} {
 		if id := strings.TrimSpace(v.Get(k)); id != "" {
 			body[k] = id
 		}
@@ -342,6 +350,8 @@ func formValues(f *leadcycle.Form) url.Values {
 	v.Set("always_create_lead", cfgBool(f.AlwaysCreateLead))
 	v.Set("contact_strategy_id", cfgID(f.ContactStrategyID))
 	v.Set("lead_strategy_id", cfgID(f.LeadStrategyID))
+	v.Set("double_opt_in", cfgBool(f.DoubleOptIn))
+	v.Set("confirmation_email_id", cfgID(f.ConfirmationEmailID))
 	v.Set("lead_topic", f.LeadTopic)
 	v.Set("campaign", f.Campaign)
 	v.Set("submit_label", f.SubmitLabel)

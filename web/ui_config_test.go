@@ -506,3 +506,44 @@ func TestWebhookPages(t *testing.T) {
 		}
 	}
 }
+
+// TestFormDoubleOptInEditor: the editor offers the transactional templates
+// for the confirmation, shows the API's refusal by its input, and saves.
+func TestFormDoubleOptInEditor(t *testing.T) {
+	ts := newTestServer(t)
+	mustUser(t, ts.store, "ana@example.gal", "Ana", leadcycle.RoleMarketer)
+	c := ts.login(t, "ana@example.gal")
+	ctx := context.Background()
+	confirm := &leadcycle.EmailTemplate{Name: "Confirm your subscription", Subject: "Please confirm", Purpose: leadcycle.PurposeTransactional,
+		Text: "Confirm: {{consent.confirm_url}}", FromEmail: "news@example.gal"}
+	if err := ts.store.EmailTemplates().Create(ctx, confirm); err != nil {
+		t.Fatal(err)
+	}
+	news := &leadcycle.EmailTemplate{Name: "Newsletter", Subject: "News", Text: "Hello", FromEmail: "news@example.gal"}
+	if err := ts.store.EmailTemplates().Create(ctx, news); err != nil {
+		t.Fatal(err)
+	}
+	page := c.get("/forms/new")
+	if !strings.Contains(page.body, `name="double_opt_in"`) || !strings.Contains(page.body, ">Confirm your subscription</option>") || strings.Contains(page.body, ">Newsletter</option>") {
+		t.Fatalf("the editor does not offer only the transactional templates: %.4000s", page.body)
+	}
+	form := configNewForm("Opt-in")
+	form.Set("double_opt_in", "true")
+	r := c.post("/forms/new", form)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, `id="form-confirmation-error"`) || !strings.Contains(r.body, `name="double_opt_in" value="true" aria-describedby="form-optin-hint" checked`) {
+		t.Fatalf("double opt-in without a confirmation email: %d %.3000s", r.status, r.body)
+	}
+	form.Set("confirmation_email_id", confirm.ID.String())
+	r = c.post("/forms/new", form)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("create: %d %.2000s", r.status, r.body)
+	}
+	id, _ := leadcycle.ParseID(strings.TrimPrefix(r.location, "/forms/"))
+	f, err := ts.store.Forms().Get(ctx, id)
+	if err != nil || !f.DoubleOptIn || f.ConfirmationEmailID == nil || *f.ConfirmationEmailID != confirm.ID {
+		t.Fatalf("saved: %+v %v", f, err)
+	}
+	if page := c.get(r.location); !strings.Contains(page.body, `value="`+confirm.ID.String()+`" selected`) {
+		t.Error("the saved confirmation email is not selected")
+	}
+}
