@@ -83,6 +83,17 @@ func (x journeyRunStore) claim(ctx context.Context, now time.Time, max int) ([]i
 	return ids, err
 }
 
+// ReleaseClaims frees the journey runs and email sends claimed by workers,
+// for a database only one process works on (SQLite), on opening it.
+func (s *Store) ReleaseClaims(ctx context.Context) error {
+	for _, table := range []string{"journey_runs", "email_sends"} {
+		if _, err := s.ExecQ(ctx, s.W, "UPDATE "+table+" SET claimed_until = 0 WHERE claimed_until > 0"); err != nil {
+			return fmt.Errorf("release %s claims: %w", table, err)
+		}
+	}
+	return nil
+}
+
 // fail ends a run whose step cannot run.
 func (x journeyRunStore) fail(ctx context.Context, id int64, cause error) error {
 	msg := cause.Error()

@@ -114,7 +114,14 @@ func Open(ctx context.Context, dir string, clock leadcycle.Clock) (*sqldb.Store,
 		db.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	return sqldb.NewStore(db), nil
+	s := sqldb.NewStore(db)
+	// One process works on an SQLite database: what a killed one had
+	// claimed is free at once, instead of when its lease runs out.
+	if err := s.ReleaseClaims(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // OpenDB opens the database file without migrating it.
