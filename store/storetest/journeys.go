@@ -339,6 +339,23 @@ func testJourneyTriggers(t *testing.T, e *env) {
 	if r := runOf(t, e, ready.ID, c.ID); r.LeadID == nil || *r.LeadID != l.ID {
 		t.Errorf("sales-ready run = %+v", r)
 	}
+	// Form and event triggers, narrowed to one form or event.
+	webinar := MustCreate(t, e.ctx, e.s.Events(), &leadcycle.Event{Name: "Webinar"})
+	other := MustCreate(t, e.ctx, e.s.Events(), &leadcycle.Event{Name: "Fair"})
+	form := MustCreate(t, e.ctx, e.s.Forms(), &leadcycle.Form{Name: "Demo", Fields: []leadcycle.FormField{{Name: "email", Type: "email", Target: "contact.email"}}})
+	onEvent := mustPublishJourney(t, e, &leadcycle.Journey{Name: "On webinar registration", Entry: leadcycle.JourneyEntry{Kind: "trigger", Trigger: "event_registered", EventID: &webinar.ID},
+		Steps: []leadcycle.JourneyStep{{Type: "wait", Duration: "1d"}}})
+	onForm := mustPublishJourney(t, e, &leadcycle.Journey{Name: "On any form", Entry: leadcycle.JourneyEntry{Kind: "trigger", Trigger: "form_submitted"},
+		Steps: []leadcycle.JourneyStep{{Type: "wait", Duration: "1d"}}})
+	d := MustCreateContact(t, e.ctx, e.s, consenting("d@example.gal", "D"))
+	MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "event_registered", ContactID: d.ID, Properties: map[string]any{"event_id": other.ID.String()}})
+	if _, err := e.s.JourneyRuns().Run(e.ctx, onEvent.ID, d.ID); leadcycle.ErrorCode(err) != leadcycle.ENotFound {
+		t.Errorf("another event's registration entered the journey: %v", err)
+	}
+	MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "event_registered", ContactID: d.ID, Properties: map[string]any{"event_id": webinar.ID.String()}})
+	runOf(t, e, onEvent.ID, d.ID)
+	MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "form_submitted", ContactID: d.ID, Properties: map[string]any{"form_id": form.ID.String()}})
+	runOf(t, e, onForm.ID, d.ID)
 }
 
 func testJourneyOngoingGoal(t *testing.T, e *env) {
