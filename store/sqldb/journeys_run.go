@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,35 +32,61 @@ type runRow struct {
 	stepsDone                int
 }
 
+// runsPerTx is how many runs share a transaction; each runs in a savepoint
+// of its own, so that one that fails takes nothing of the others with it.
+const runsPerTx = 50
+
 // ProcessDue implements leadcycle.JourneyStore.
 func (x journeyRunStore) ProcessDue(ctx context.Context, max int) (int, error) {
 	s := x.s
-	now := s.Clock.Now()
-	ids, err := x.claim(ctx, now, max)
+	ids, err := x.claim(ctx, s.Clock.Now(), max)
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
 	journeys := map[int64]*compiledJourney{}
 	n := 0
-	for _, id := range ids {
-		err := s.InTxRetry(ctx, func(tx *sql.Tx) error { return x.advance(ctx, tx, id, s.Clock.Now(), journeys) })
-		var le *leadcycle.Error
-		switch {
-		case err == nil:
-			n++
-		case errors.As(err, &le) && le.Code != leadcycle.EInternal:
-			// The step cannot run (a record it writes is invalid, a
-			// reference gone): the contact's run fails with the reason.
-			if ferr := x.fail(ctx, id, err); ferr != nil {
-				return n, ferr
+	for chunk := range slices.Chunk(ids, runsPerTx) {
+		err := s.InTxRetry(ctx, func(tx *sql.Tx) error {
+			for _, id := range chunk {
+				if err := x.advanceInSavepoint(ctx, tx, id, journeys); err != nil {
+					return err
+				}
 			}
-			n++
-		default:
-			_, _ = s.ExecQ(context.WithoutCancel(ctx), s.W, "UPDATE journey_runs SET claimed_until = 0 WHERE id = ?", id)
-			return n, fmt.Errorf("journey run %d: %w", id, err)
+			return nil
+		})
+		if err != nil {
+			_, _ = s.ExecQ(context.WithoutCancel(ctx), s.W, "UPDATE journey_runs SET claimed_until = 0 WHERE "+s.Dialect.InIDs("id"), s.Dialect.IDsArg(chunk))
+			return n, fmt.Errorf("journey runs: %w", err)
 		}
+		n += len(chunk)
 	}
 	return n, nil
+}
+
+// advanceInSavepoint advances one run in a savepoint. A step that cannot
+// run (a record it writes is invalid, a reference gone) fails the contact's
+// run with the reason; any other error is returned.
+func (x journeyRunStore) advanceInSavepoint(ctx context.Context, tx *sql.Tx, id int64, journeys map[int64]*compiledJourney) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT journey_run"); err != nil {
+		return err
+	}
+	err := x.advance(ctx, tx, id, x.s.Clock.Now(), journeys)
+	var le *leadcycle.Error
+	switch {
+	case err == nil:
+		_, err = tx.ExecContext(ctx, "RELEASE SAVEPOINT journey_run")
+		return err
+	case errors.As(err, &le) && le.Code != leadcycle.EInternal:
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT journey_run"); rerr != nil {
+			return rerr
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE SAVEPOINT journey_run"); rerr != nil {
+			return rerr
+		}
+		return x.fail(ctx, tx, id, err)
+	default:
+		return fmt.Errorf("run %d: %w", id, err)
+	}
 }
 
 // claim leases up to max due runs of live journeys.
@@ -95,17 +122,15 @@ func (s *Store) ReleaseClaims(ctx context.Context) error {
 }
 
 // fail ends a run whose step cannot run.
-func (x journeyRunStore) fail(ctx context.Context, id int64, cause error) error {
+func (x journeyRunStore) fail(ctx context.Context, tx *sql.Tx, id int64, cause error) error {
 	msg := cause.Error()
 	var le *leadcycle.Error
 	if errors.As(cause, &le) {
 		msg = le.Message
 	}
-	return x.s.InTxRetry(ctx, func(tx *sql.Tx) error {
-		_, err := x.s.ExecQ(ctx, tx, "UPDATE journey_runs SET state = ?, reason = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state IN (?, ?)",
-			leadcycle.RunFailed, truncate(msg, 1000), micros(x.s.Clock.Now()), id, leadcycle.RunActive, leadcycle.RunWaiting)
-		return err
-	})
+	_, err := x.s.ExecQ(ctx, tx, "UPDATE journey_runs SET state = ?, reason = ?, finished_at = ?, claimed_until = 0 WHERE id = ? AND state IN (?, ?)",
+		leadcycle.RunFailed, truncate(msg, 1000), micros(x.s.Clock.Now()), id, leadcycle.RunActive, leadcycle.RunWaiting)
+	return err
 }
 
 func truncate(s string, n int) string {

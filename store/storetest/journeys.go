@@ -22,6 +22,7 @@ var journeyTests = []test{
 	{"each step runs once under concurrent workers", testJourneyConcurrent},
 	{"email queue: sent, bounced, suppressed, unsubscribed", testEmailQueue},
 	{"deleting a segment: exits, and journeys that use it", testSegmentDeleteWithJourneys},
+	{"a step that cannot run fails only its run", testJourneyStepFails},
 }
 
 // MustDrainJourneys runs due journey steps until nothing is due.
@@ -594,4 +595,36 @@ func testSegmentDeleteWithJourneys(t *testing.T, e *env) {
 	}
 	MustDelete(t, e.ctx, e.s.Journeys(), cond.ID)
 	MustDelete(t, e.ctx, e.s.Segments(), named.ID)
+}
+
+// testJourneyStepFails: a step that cannot run fails its contact's run with
+// the reason, and takes nothing of the other runs processed with it.
+func testJourneyStepFails(t *testing.T, e *env) {
+	var contacts []*leadcycle.Contact
+	for i := range 3 {
+		contacts = append(contacts, MustCreateContact(t, e.ctx, e.s, consenting("f"+leadcycle.ID(i+1).String()+"@example.gal", "F")))
+	}
+	seg := staticSegment(t, e, "both", contacts...)
+	// The phone is checked when the contact is written, after the lead.
+	broken := mustPublishJourney(t, e, &leadcycle.Journey{Name: "Broken", Entry: segmentEntry(seg), Steps: []leadcycle.JourneyStep{
+		{ID: "lead", Type: "create_lead", Topic: "Before the hook"}, {ID: "phone", Type: "update_record", Target: "contact", Set: map[string]any{"phone": "not a phone"}}}})
+	fine := mustPublishJourney(t, e, &leadcycle.Journey{Name: "Fine", Entry: segmentEntry(seg), Steps: []leadcycle.JourneyStep{{Type: "create_lead", Topic: "Fine"}}})
+	MustDrainJourneys(t, e.ctx, e.s)
+	for _, c := range contacts {
+		if r := runOf(t, e, broken.ID, c.ID); r.State != leadcycle.RunFailed || !strings.Contains(r.Reason, "phone") || len(r.History) != 0 {
+			t.Errorf("broken run = %+v", r)
+		}
+		if r := runOf(t, e, fine.ID, c.ID); r.State != leadcycle.RunCompleted || r.LeadID == nil {
+			t.Errorf("fine run = %+v", r)
+		}
+	}
+	// The failed runs' first step was undone with them: no "Before the hook" lead.
+	for _, l := range MustList(t, e.ctx, e.s.Leads(), leadcycle.ListQuery{Limit: 100}) {
+		if l.Topic == "Before the hook" {
+			t.Errorf("a failed run kept the lead of its first step: %+v", l)
+		}
+	}
+	if got := MustGet(t, e.ctx, e.s.Journeys(), broken.ID); got.Stats.Failed != 3 {
+		t.Errorf("stats = %+v", got.Stats)
+	}
 }
