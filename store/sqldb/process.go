@@ -103,7 +103,7 @@ func loadSchemas(ctx context.Context, db *DB, q querier) (scoring.Schemas, error
 	for _, s := range []struct {
 		entity string
 		dst    *leadcycle.Schema
-	}{{"contact", &schemas.Contact}, {"account", &schemas.Account}, {"lead", &schemas.Lead}} {
+	}{{"contact", &schemas.Contact}, {"account", &schemas.Account}, {"lead", &schemas.Lead}, {"opportunity", &schemas.Opportunity}} {
 		schema, err := loadSchema(ctx, db, q, s.entity)
 		if err != nil {
 			return schemas, err
@@ -652,6 +652,7 @@ func fieldInUse(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) 
 		return slices.DeleteFunc(slices.Clone(s), func(d leadcycle.FieldDef) bool { return d.ID == f.ID })
 	}
 	schemas.Contact, schemas.Account, schemas.Lead = without(schemas.Contact), without(schemas.Account), without(schemas.Lead)
+	schemas.Opportunity = without(schemas.Opportunity)
 	rows, err := db.QueryQ(ctx, tx, "SELECT id, "+strings.Join(processTable.cols, ", ")+" FROM processes ORDER BY id")
 	if err != nil {
 		return fmt.Errorf("processes: %w", err)
