@@ -94,11 +94,11 @@ const (
 	entCustom = 1
 	entScore  = 2 // leads only
 
-	topContact      = 0 // embedded: bare contact fields
-	topContactNamed = 1
-	topAccount      = 2
-	topLeads        = 3
-	topInteractions = 4
+	topContact       = 0 // embedded: bare contact fields
+	topContactNamed  = 1
+	topAccount       = 2
+	topLeads         = 3
+	topInteractions  = 4
 	topInSegment     = 5
 	topDaysAgo       = 6
 	topOpportunities = 7
