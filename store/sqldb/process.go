@@ -640,9 +640,10 @@ func chainBeforeInsert[T leadcycle.Record](hooks ...func(ctx context.Context, db
 	}
 }
 
-// fieldInUse refuses to delete a custom field that a business process or a
-// live or draft scoring model still uses: their expressions and stage
-// fields would stop compiling, and with them lead writes and scoring.
+// fieldInUse refuses to delete a custom field that a business process, a
+// live or draft scoring model or a dynamic segment still uses: their
+// expressions, stage fields and queries would stop compiling, and with them
+// lead writes, scoring and live membership.
 func fieldInUse(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) error {
 	schemas, err := loadSchemas(ctx, db, tx)
 	if err != nil {

@@ -324,7 +324,7 @@ func testSegmentScores(t *testing.T, e *env) {
 }
 
 func testSegmentOpportunities(t *testing.T, e *env) {
-	MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "opportunity", Name: "region", Type: leadcycle.FieldText})
+	region := MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "opportunity", Name: "region", Type: leadcycle.FieldText})
 	ana := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ana@x.example"})
 	bo := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "bo@x.example"})
 	lead := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Demo", ContactID: &ana.ID})
@@ -369,6 +369,7 @@ func testSegmentOpportunities(t *testing.T, e *env) {
 	big := MustCreate(t, e.ctx, e.s.Segments(), &leadcycle.Segment{Name: "Big EMEA",
 		Query: `any(opportunities, .custom.region == "EMEA" and .estimated_value > 10000) and none(opportunities, .status == "lost")`})
 	diff(t, "big", []leadcycle.ID(nil), memberIDs(t, e, big.ID))
+	wantErr(t, e.s.Fields().Delete(e.ctx, region.ID), leadcycle.EConflict) // the segment uses it
 	MustUpdate(t, e.ctx, e.s.Opportunities(), opp.ID, func(o *leadcycle.Opportunity) error { o.Custom["region"] = "EMEA"; return nil })
 	MustDrainSegments(t, e.ctx, e.s)
 	diff(t, "big", []leadcycle.ID{ana.ID}, memberIDs(t, e, big.ID))
