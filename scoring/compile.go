@@ -17,7 +17,9 @@ import (
 )
 
 // Schemas are the custom field definitions expressions are checked against.
-type Schemas struct{ Contact, Account, Lead leadcycle.Schema }
+// Opportunity is read by segment queries only: scoring and processes see no
+// opportunities.
+type Schemas struct{ Contact, Account, Lead, Opportunity leadcycle.Schema }
 
 // Model is a compiled scoring model, safe for concurrent use. Def is the
 // definition it was compiled from; it must not be changed afterwards.

@@ -23,17 +23,26 @@ import (
 //	account.industry == "Retail" and account.employees >= 50
 //	any(leads, .status == "open" and .score("fit") > 50)
 //	count(interactions, .type == "email_opened" and .email_id == "x", 14d) >= 2
+//	any(opportunities, .status == "won" and .estimated_value > 10000)
 //	in_segment("webinar-2026") and not in_segment("customers")
 //	created_at > days_ago(30)
 //
 // The contact's fields are written bare or as contact.<field>; its account
-// as account.<field> (zero values without an account); leads and
-// interactions are lists for any, all, none and count, whose predicates
-// read the element's fields (.status, .email_id, .url…) and, on a lead,
+// as account.<field> (zero values without an account); leads, interactions
+// and opportunities are lists for any, all, none and count, whose predicates
+// read the element's fields (.status, .email_id, .url, .estimated_value…,
+// and .custom.<name> on leads and opportunities) and, on a lead,
 // .score("model_key") — the lead's score under the newest version of the
 // model that scored it, 0 when none did. A window (14d) as the last argument of count, any or
 // none on interactions counts only those that occurred within the last 14×24
 // hours (as scoring's windows do); days_ago(n) is the time n×24 hours ago.
+//
+// A contact's opportunities are those whose contact_id is the contact and
+// those whose lead's contact_id is the contact (an opportunity made by
+// qualifying a lead keeps the lead), each counted once. An opportunity
+// without an estimated value reads .estimated_value as 0, one not closed
+// .closed_at as the zero time, as every missing value reads as its kind's
+// zero.
 //
 // A query compiles twice from the same checked tree: to an expr program
 // that evaluates one contact in memory, and to a SegExpr tree that storage
@@ -52,11 +61,26 @@ type segInteractionVars struct {
 	Referrer   string    `expr:"referrer"`
 }
 
+// segOpportunityVars are the opportunity fields a segment query sees.
+type segOpportunityVars struct {
+	ID                string    `expr:"id"`
+	Name              string    `expr:"name"`
+	Status            string    `expr:"status"`
+	EstimatedValue    float64   `expr:"estimated_value"`
+	Currency          string    `expr:"currency"`
+	ExpectedCloseDate string    `expr:"expected_close_date"`
+	ClosedAt          time.Time `expr:"closed_at"`
+	CreatedAt         time.Time `expr:"created_at"`
+	LeadID            string    `expr:"lead_id"`
+	OwnerID           string    `expr:"owner_id"`
+}
+
 // segLayout is the type of a segment query's environment for one set of
 // custom field schemas.
 type segLayout struct {
-	top, contact, account, lead reflect.Type
-	custom                      [entities][]customField
+	top, contact, account, lead, opportunity reflect.Type
+	custom                                   [entities][]customField
+	opportunityCustom                        []customField
 	// fields maps scope → field name → type ("text", "number", "bool",
 	// "time") of the built-in fields, and of the custom ones under
 	// scope+".custom".
@@ -70,13 +94,14 @@ const (
 	entCustom = 1
 	entScore  = 2 // leads only
 
-	topContact      = 0 // embedded: bare contact fields
-	topContactNamed = 1
-	topAccount      = 2
-	topLeads        = 3
-	topInteractions = 4
-	topInSegment    = 5
-	topDaysAgo      = 6
+	topContact       = 0 // embedded: bare contact fields
+	topContactNamed  = 1
+	topAccount       = 2
+	topLeads         = 3
+	topInteractions  = 4
+	topInSegment     = 5
+	topDaysAgo       = 6
+	topOpportunities = 7
 )
 
 func newSegLayout(s Schemas) *segLayout {
@@ -107,6 +132,20 @@ func newSegLayout(s Schemas) *segLayout {
 	}
 	l.fields["interaction"] = structFields(reflect.TypeFor[segInteractionVars]())
 	pairs = append(pairs, reflect.TypeFor[segInteractionVars]().String(), "interaction")
+	oct, ocf := customType("segopportunity", s.Opportunity)
+	l.opportunityCustom = ocf
+	l.opportunity = reflect.StructOf([]reflect.StructField{
+		{Name: "Vars", Type: reflect.TypeFor[segOpportunityVars](), Anonymous: true, Tag: `expr:"-"`},
+		{Name: "Custom", Type: oct, Tag: `expr:"custom"`},
+	})
+	pairs = append(pairs, l.opportunity.String(), "opportunity", oct.String(), "opportunity.custom",
+		reflect.TypeFor[segOpportunityVars]().String(), "opportunity")
+	l.fields["opportunity"] = structFields(reflect.TypeFor[segOpportunityVars]())
+	ocustom := map[string]string{}
+	for _, f := range ocf {
+		ocustom[f.name] = customKind(f.kind)
+	}
+	l.fields["opportunity.custom"] = ocustom
 	l.contact, l.account, l.lead = ents[entContact], ents[entAccount], ents[entLead]
 	l.top = reflect.StructOf([]reflect.StructField{
 		{Name: "Self", Type: l.contact, Anonymous: true, Tag: `expr:"-"`},
@@ -116,6 +155,7 @@ func newSegLayout(s Schemas) *segLayout {
 		{Name: "Interactions", Type: reflect.TypeFor[[]segInteractionVars](), Tag: `expr:"interactions"`},
 		{Name: "InSegment", Type: reflect.TypeFor[func(string) bool](), Tag: `expr:"in_segment"`},
 		{Name: "DaysAgo", Type: reflect.TypeFor[func(int) time.Time](), Tag: `expr:"days_ago"`},
+		{Name: "Opportunities", Type: reflect.SliceOf(l.opportunity), Tag: `expr:"opportunities"`},
 	})
 	pairs = append(pairs, l.top.String(), "contact")
 	l.names = strings.NewReplacer(pairs...)
@@ -172,12 +212,13 @@ type SegmentQuery struct {
 	ModelKeys []string
 	// Windows are the day counts of the query's windows and days_ago calls
 	// by the time field they are compared with ("contact.created_at",
-	// "account.created_at", "lead.created_at", "interaction.occurred_at"):
+	// "account.created_at", "lead.created_at", "interaction.occurred_at",
+	// "opportunity.created_at", "opportunity.closed_at"):
 	// the query's result can change with time alone when such a time
 	// crosses now minus one of them.
 	Windows map[string][]int
 	// Reads says which data the query reads: "contact", "account", "leads",
-	// "scores", "interactions", "segments".
+	// "scores", "interactions", "opportunities", "segments".
 	Reads map[string]bool
 }
 
@@ -272,7 +313,7 @@ func (l *segLayout) goKind(t string) string {
 	return l.names.Replace(t)
 }
 
-const segmentHint = "a segment query can use the contact's fields, contact, account, leads, interactions, in_segment and days_ago"
+const segmentHint = "a segment query can use the contact's fields, contact, account, leads, interactions, opportunities, in_segment and days_ago"
 
 // windowFuncs are the list functions that take a window as a third argument.
 var windowFuncs = map[string]bool{"count": true, "any": true, "none": true}

@@ -10,12 +10,17 @@ import (
 )
 
 // SegmentSubject is what a segment query is evaluated on: one contact, its
-// account, its leads (with their scores) and its interactions.
+// account, its leads (with their scores), its interactions and its
+// opportunities.
 type SegmentSubject struct {
 	Contact      *leadcycle.Contact
 	Account      *leadcycle.Account // nil without one
 	Leads        []leadcycle.Lead
 	Interactions []leadcycle.Interaction
+	// Opportunities are the contact's opportunities: those whose contact_id
+	// is the contact and those whose lead's contact_id is the contact, each
+	// once.
+	Opportunities []leadcycle.Opportunity
 	// Models maps scoring model keys to the ids of their versions, newest
 	// first: a lead's score("key") is its score under the newest version
 	// that scored it.
@@ -75,6 +80,13 @@ func (q *SegmentQuery) Matches(s SegmentSubject, now time.Time) bool {
 		}
 		env.Field(topInteractions).Set(reflect.ValueOf(ints))
 	}
+	if q.Reads["opportunities"] {
+		opps := reflect.MakeSlice(reflect.SliceOf(l.opportunity), len(s.Opportunities), len(s.Opportunities))
+		for i := range s.Opportunities {
+			opps.Index(i).Set(q.opportunity(&s.Opportunities[i]))
+		}
+		env.Field(topOpportunities).Set(opps)
+	}
 	in := s.InSegment
 	if in == nil {
 		in = func(string) bool { return false }
@@ -111,6 +123,20 @@ func (q *SegmentQuery) entity(t reflect.Type, e int, rec any) reflect.Value {
 		custom = r.Custom
 	}
 	fillCustom(v.Field(entCustom), q.layout.custom[e], custom)
+	return v
+}
+
+// opportunity builds the value of an opportunity: a missing estimated value
+// reads as 0 and a missing closed_at as the zero time.
+func (q *SegmentQuery) opportunity(o *leadcycle.Opportunity) reflect.Value {
+	v := reflect.New(q.layout.opportunity).Elem()
+	vars := v.Field(entVars).Addr().Interface().(*segOpportunityVars)
+	*vars = segOpportunityVars{
+		ID: idText(o.ID), Name: o.Name, Status: o.Status, EstimatedValue: deref(o.EstimatedValue), Currency: o.Currency,
+		ExpectedCloseDate: o.ExpectedCloseDate, ClosedAt: deref(o.ClosedAt), CreatedAt: o.CreatedAt,
+		LeadID: idPtrText(o.LeadID), OwnerID: idPtrText(o.OwnerID),
+	}
+	fillCustom(v.Field(entCustom), q.layout.opportunityCustom, o.Custom)
 	return v
 }
 
@@ -160,6 +186,10 @@ func (q *SegmentQuery) NextChange(s SegmentSubject, now time.Time, member bool) 
 	}
 	for i := range s.Interactions {
 		consider("interaction.occurred_at", s.Interactions[i].OccurredAt)
+	}
+	for i := range s.Opportunities {
+		consider("opportunity.created_at", s.Opportunities[i].CreatedAt)
+		consider("opportunity.closed_at", deref(s.Opportunities[i].ClosedAt))
 	}
 	return next, ok
 }

@@ -12,6 +12,8 @@ var segSchemas = Schemas{
 	Contact: leadcycle.Schema{{Name: "tier", Type: leadcycle.FieldChoice, Choices: []string{"gold", "silver"}}, {Name: "vip", Type: leadcycle.FieldBool}},
 	Account: leadcycle.Schema{{Name: "arr", Type: leadcycle.FieldNumber}},
 	Lead:    leadcycle.Schema{{Name: "budget", Type: leadcycle.FieldNumber}},
+	Opportunity: leadcycle.Schema{{Name: "region", Type: leadcycle.FieldText}, {Name: "margin", Type: leadcycle.FieldNumber},
+		{Name: "signed", Type: leadcycle.FieldDate}},
 }
 
 func segResolver(key string) (leadcycle.ID, bool) {
@@ -34,7 +36,18 @@ func TestSegmentCompileErrors(t *testing.T) {
 		`email matches "x"`:                                    `operator matches cannot be used`,
 		`custom.tier == "gold" and 14d`:                        `a window such as 14d can only be the last argument`,
 		`count(interactions, .type == "email_opened", 0d) > 1`: `between 1d and 36500d`,
-		`(`: `syntax error`,
+		`(`:                                   `syntax error`,
+		`any(opportunities, .stage == "won")`: `unknown field "stage" on opportunity (1:21)`,
+		`any(opportunities, .estimated_value == "big")`:            `type mismatch: == between a number and text (1:37)`,
+		`any(opportunities, .closed_at > 3)`:                       `type mismatch: > between a time and a number (1:31)`,
+		`count(opportunities, .custom.regio == "EMEA") > 0`:        `unknown field "regio" on opportunity.custom (1:30)`,
+		`any(opportunities, .custom.signed == date("2026-01-01"))`: `custom date fields cannot be used in segment queries yet (1:28)`,
+		`none(opportunities, .status == "lost" and email == "x")`:  `contact's email cannot be used here (1:43)`,
+		`any(opportunities, .score("fit") > 2)`:                    `type opportunity has no method score (1:21)`,
+		`count(opportunities, .status == "won", 14d) > 1`:          `a window counts interactions; count(opportunities, …) has none (1:40)`,
+		`any(opportunities, any(leads, .status == "open"))`:        `any cannot be nested inside another list's predicate (1:20)`,
+		`any(deals, .status == "won")`:                             `unknown name "deals"`,
+		`any(opportunities, .status)`:                              `predicate`,
 	} {
 		_, err := CompileSegment(src, segSchemas, segResolver)
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -93,3 +106,64 @@ func TestSegmentMatches(t *testing.T) {
 		t.Errorf("next change %v %v, want %v", next, ok, want)
 	}
 }
+
+func TestSegmentOpportunities(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	closed := now.Add(-2 * day)
+	c := &leadcycle.Contact{ID: 1, Email: "ana@shop.example"}
+	opps := []leadcycle.Opportunity{
+		{ID: 20, Name: "Big deal", Status: "won", EstimatedValue: ptrTo(20000.0), Currency: "EUR", ExpectedCloseDate: "2026-02-20",
+			LeadID: leadcycle.IDPtr(5), ClosedAt: &closed, CreatedAt: now.Add(-5 * day),
+			Custom: leadcycle.Custom{"region": "EMEA", "margin": 0.3}},
+		{ID: 21, Name: "Renewal", Status: "open", OwnerID: leadcycle.IDPtr(8), CreatedAt: now.Add(-40 * day),
+			Custom: leadcycle.Custom{"margin": "high"}},
+	}
+	s := SegmentSubject{Contact: c, Opportunities: opps}
+	for src, want := range map[string]bool{
+		`any(opportunities, .status == "won" and .estimated_value > 10000)`:              true,
+		`any(opportunities, .status == "won" and .estimated_value > 20000)`:              false,
+		`count(opportunities, .status == "open") >= 1`:                                   true,
+		`count(opportunities, .status != "lost") == 2`:                                   true,
+		`none(opportunities, .status == "lost")`:                                         true,
+		`none(opportunities, .status == "won")`:                                          false,
+		`all(opportunities, .estimated_value > 0)`:                                       false,
+		`any(opportunities, .estimated_value == 0 and .name == "Renewal")`:               true,
+		`any(opportunities, .closed_at > days_ago(3) and .lead_id == "5")`:               true,
+		`any(opportunities, .closed_at < days_ago(3))`:                                   true, // the open one: the zero time
+		`count(opportunities, .created_at > days_ago(30)) == 1`:                          true,
+		`any(opportunities, .custom.region == "EMEA" and .custom.margin > 0.2)`:          true,
+		`any(opportunities, .custom.region == "" and .custom.margin == 0)`:               true, // missing and wrongly typed
+		`any(opportunities, .expected_close_date < "2026-03-01" and .currency == "EUR")`: true,
+		`any(opportunities, .owner_id == "8" and .name startsWith "Ren")`:                true,
+		`any(opportunities, .id == "21")`:                                                true,
+	} {
+		q, err := CompileSegment(src, segSchemas, segResolver)
+		if err != nil {
+			t.Errorf("%s: %v", src, err)
+			continue
+		}
+		if !q.Reads["opportunities"] {
+			t.Errorf("%s: reads %v", src, q.Reads)
+		}
+		if got := q.Matches(s, now); got != want {
+			t.Errorf("%s: got %v, want %v", src, got, want)
+		}
+	}
+	// Without opportunities, every list is empty.
+	q, _ := CompileSegment(`none(opportunities, .status == "won")`, segSchemas, segResolver)
+	if !q.Matches(SegmentSubject{Contact: c}, now) {
+		t.Error("a contact without opportunities has a won one")
+	}
+	// A closed_at window: the won one leaves three days after it closed.
+	q, _ = CompileSegment(`any(opportunities, .status == "won" and .closed_at > days_ago(3))`, segSchemas, segResolver)
+	next, ok := q.NextChange(s, now, true)
+	if want := closed.Add(3 * day); !ok || !next.Equal(want) {
+		t.Errorf("next change %v %v, want %v", next, ok, want)
+	}
+	if diff := q.Windows["opportunity.closed_at"]; len(diff) != 1 || diff[0] != 3 {
+		t.Errorf("windows %v", q.Windows)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

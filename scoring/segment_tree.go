@@ -42,8 +42,8 @@ type SegIn struct {
 	List []SegLiteral
 }
 
-// SegField is a field: Scope is contact, account, lead or interaction; a
-// custom field has Custom set. Kind is text, number, bool or time. Missing
+// SegField is a field: Scope is contact, account, lead, interaction or
+// opportunity; a custom field has Custom set. Kind is text, number, bool or time. Missing
 // values (no account, a NULL column, a custom value of another type) read as
 // the kind's zero: "", 0, false, the zero time.
 type SegField struct {
@@ -63,9 +63,11 @@ type SegDaysAgo struct{ Days int }
 // scored it (0 when none did); it appears in lead predicates.
 type SegScore struct{ Key string }
 
-// SegList is any, all, none or count (Fn) over the contact's leads or
-// interactions (Over) of the predicate Pred, whose fields have the scope
-// lead or interaction.
+// SegList is any, all, none or count (Fn) over the contact's leads,
+// interactions or opportunities (Over) of the predicate Pred, whose fields
+// have the scope lead, interaction or opportunity.
+// The contact's opportunities are those whose contact_id is the contact and
+// those whose lead's contact_id is the contact, each once.
 type SegList struct {
 	Fn   string
 	Over string
@@ -130,8 +132,8 @@ func (b *segBuilder) fail(n ast.Node, format string, args ...any) error {
 	return positioned(n, b.src, format, args...)
 }
 
-// scopes: "" is the contact; "lead" and "interaction" are the elements of
-// a list predicate.
+// scopes: "" is the contact; "lead", "interaction" and "opportunity" are
+// the elements of a list predicate.
 
 // cond builds a condition.
 func (b *segBuilder) cond(n ast.Node, scope string) (SegExpr, error) {
@@ -304,16 +306,16 @@ func (b *segBuilder) list(n *ast.BuiltinNode, scope string) (SegList, error) {
 		return SegList{}, b.fail(n, "%s needs a list and a predicate: %s(leads, .status == \"open\")", n.Name, n.Name)
 	}
 	id, ok := n.Arguments[0].(*ast.IdentifierNode)
-	if !ok || (id.Value != "leads" && id.Value != "interactions") {
-		return SegList{}, b.fail(n, "%s works on leads or interactions", n.Name)
+	elem, known := "", false
+	if ok {
+		elem, known = listElements[id.Value]
+	}
+	if !known {
+		return SegList{}, b.fail(n, "%s works on leads, interactions or opportunities", n.Name)
 	}
 	pred, ok := n.Arguments[1].(*ast.PredicateNode)
 	if !ok {
 		return SegList{}, b.fail(n, "%s needs a predicate such as .status == \"open\"", n.Name)
-	}
-	elem := "lead"
-	if id.Value == "interactions" {
-		elem = "interaction"
 	}
 	b.q.Reads[id.Value] = true
 	p, err := b.cond(pred.Node, elem)
@@ -397,11 +399,15 @@ func (b *segBuilder) value(n ast.Node, scope string) (SegExpr, error) {
 	return nil, b.fail(n, "this cannot be used in a segment query (use fields, constants, comparisons, and, or, not, in, contains, startsWith, endsWith, any, all, none, count, in_segment, days_ago and date)")
 }
 
+// listElements maps the lists of a segment query to the scope of their
+// elements.
+var listElements = map[string]string{"leads": "lead", "interactions": "interaction", "opportunities": "opportunity"}
+
 func fieldHint(scope string) string {
-	if scope == "lead" {
-		return "status"
+	if scope == "interaction" {
+		return "type"
 	}
-	return "type"
+	return "status"
 }
 
 // member builds a field read through a dot: account.industry,
@@ -433,8 +439,8 @@ func (b *segBuilder) member(n *ast.MemberNode, scope string) (SegExpr, error) {
 		}
 		switch in := inner.Node.(type) {
 		case *ast.PointerNode:
-			if scope == "lead" {
-				return b.field(n, "lead", name, true)
+			if scope == "lead" || scope == "opportunity" {
+				return b.field(n, scope, name, true)
 			}
 		case *ast.IdentifierNode:
 			if scope == "" && (in.Value == "contact" || in.Value == "account") {

@@ -236,6 +236,8 @@ const segmentQueryDoc = "For a dynamic segment: an expression of the scoring lan
 	"The contact's fields bare or as contact.<field> (custom ones as custom.<name>); account.<field>; " +
 	"any/all/none/count(leads, <predicate>) with the lead's fields (.status, .custom.<name>) and .score(\"model_key\"); " +
 	"any/none/count(interactions, <predicate>[, 14d]) with .type, .occurred_at, .email_id, .form_id, .event_id, .url, .referrer, .lead_id and an optional window; " +
+	"any/all/none/count(opportunities, <predicate>) with .status, .name, .estimated_value (0 when missing), .currency, .expected_close_date, .closed_at, .created_at, .lead_id, .owner_id and .custom.<name> " +
+	"over the contact's opportunities: those whose contact_id is the contact and those whose lead's contact_id is the contact, each once; " +
 	"in_segment(\"key\"); days_ago(n); date(\"2026-01-31\"). Operators: == != < <= > >= and or not in contains startsWith endsWith. " +
 	"Example: account.industry == \"Retail\" and count(interactions, .type == \"email_opened\" and .email_id == \"x\", 14d) >= 2"
 

@@ -418,6 +418,7 @@ var segmentExamples = []segmentExample{
 	{"job_title", `job_title contains "CTO" and account.country == "ES"`},
 	{"open_lead", `any(leads, .status == "open" and .score("fit") > 50)`},
 	{"opened_twice", `count(interactions, .type == "email_opened" and .email_id == "x", 14d) >= 2`},
+	{"won_deal", `any(opportunities, .status == "won" and .estimated_value > 10000)`},
 	{"in_segment", `in_segment("webinar-2026") and not in_segment("customers")`},
 	{"recent", `created_at > days_ago(30)`},
 }

@@ -392,7 +392,7 @@ func TestSegmentPages(t *testing.T) {
 // exist in every language.
 func TestSegmentCatalogKeys(t *testing.T) {
 	b := i18n.MustLoad()
-	keys := []string{"segments.example.industry", "segments.example.job_title", "segments.example.open_lead", "segments.example.opened_twice",
+	keys := []string{"segments.example.industry", "segments.example.job_title", "segments.example.open_lead", "segments.example.opened_twice", "segments.example.won_deal",
 		"segments.example.in_segment", "segments.example.recent", "nav.segments"}
 	for _, k := range leadcycle.SegmentKinds {
 		keys = append(keys, "segments.kind."+k, "segments.kind_hint."+k)

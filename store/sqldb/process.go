@@ -103,7 +103,7 @@ func loadSchemas(ctx context.Context, db *DB, q querier) (scoring.Schemas, error
 	for _, s := range []struct {
 		entity string
 		dst    *leadcycle.Schema
-	}{{"contact", &schemas.Contact}, {"account", &schemas.Account}, {"lead", &schemas.Lead}} {
+	}{{"contact", &schemas.Contact}, {"account", &schemas.Account}, {"lead", &schemas.Lead}, {"opportunity", &schemas.Opportunity}} {
 		schema, err := loadSchema(ctx, db, q, s.entity)
 		if err != nil {
 			return schemas, err
@@ -640,9 +640,10 @@ func chainBeforeInsert[T leadcycle.Record](hooks ...func(ctx context.Context, db
 	}
 }
 
-// fieldInUse refuses to delete a custom field that a business process or a
-// live or draft scoring model still uses: their expressions and stage
-// fields would stop compiling, and with them lead writes and scoring.
+// fieldInUse refuses to delete a custom field that a business process, a
+// live or draft scoring model or a dynamic segment still uses: their
+// expressions, stage fields and queries would stop compiling, and with them
+// lead writes, scoring and live membership.
 func fieldInUse(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) error {
 	schemas, err := loadSchemas(ctx, db, tx)
 	if err != nil {
@@ -652,6 +653,7 @@ func fieldInUse(ctx context.Context, db *DB, tx *sql.Tx, f *leadcycle.FieldDef) 
 		return slices.DeleteFunc(slices.Clone(s), func(d leadcycle.FieldDef) bool { return d.ID == f.ID })
 	}
 	schemas.Contact, schemas.Account, schemas.Lead = without(schemas.Contact), without(schemas.Account), without(schemas.Lead)
+	schemas.Opportunity = without(schemas.Opportunity)
 	rows, err := db.QueryQ(ctx, tx, "SELECT id, "+strings.Join(processTable.cols, ", ")+" FROM processes ORDER BY id")
 	if err != nil {
 		return fmt.Errorf("processes: %w", err)

@@ -17,7 +17,9 @@ import (
 // times as Unix microseconds. Lists become uncorrelated subqueries of contact
 // ids (c.id IN / NOT IN), and a count compared with a constant becomes a
 // grouped subquery, so that a segment over millions of contacts reads each
-// table once.
+// table once. A contact's opportunities are the distinct pairs of
+// segOpportunityOwners: those whose contact_id is the contact and those
+// whose lead's contact_id is the contact, each once.
 
 // segSQL renders one query.
 type segSQL struct {
@@ -145,13 +147,31 @@ var sqlOps = map[string]string{"==": "=", "!=": "<>", "<": "<", "<=": "<=", ">":
 // flip turns "k op count" into "count op' k".
 var flip = map[string]string{"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
+// segOpportunityOwners pairs each opportunity (oid) with the contacts it
+// belongs to (cid): its own contact and its lead's contact. UNION keeps one
+// pair when both are the same contact.
+const segOpportunityOwners = "(SELECT o2.contact_id AS cid, o2.id AS oid FROM opportunities o2 WHERE o2.contact_id IS NOT NULL" +
+	" UNION SELECT l2.contact_id, o2.id FROM opportunities o2 JOIN leads l2 ON l2.id = o2.lead_id WHERE l2.contact_id IS NOT NULL) oc"
+
+// listSource returns, for a list, the column of the contact an element
+// belongs to and the FROM clause of its elements with the start of a WHERE,
+// to be followed by " AND <predicate>"; the elements have the alias of
+// their scope (segAliases).
+func listSource(over string) (owner, from string) {
+	switch over {
+	case "leads":
+		return "l.contact_id", "leads l WHERE l.contact_id IS NOT NULL"
+	case "opportunities":
+		return "oc.cid", segOpportunityOwners + " JOIN opportunities o ON o.id = oc.oid WHERE oc.cid IS NOT NULL"
+	}
+	return "i.contact_id", "interactions i WHERE i.contact_id IS NOT NULL"
+}
+
 // listFrom is the start of the subquery of contact ids of a list, to be
 // followed by " AND <predicate>".
 func (b *segSQL) listFrom(over string) string {
-	if over == "leads" {
-		return "SELECT l.contact_id FROM leads l WHERE l.contact_id IS NOT NULL"
-	}
-	return "SELECT i.contact_id FROM interactions i WHERE i.contact_id IS NOT NULL"
+	owner, from := listSource(over)
+	return "SELECT " + owner + " FROM " + from
 }
 
 // countCompare renders "count(list, pred) op k": a contact with no matching
@@ -175,10 +195,7 @@ func (b *segSQL) countCompare(l scoring.SegList, op string, k float64) string {
 		return n >= k
 	}
 	pred := b.cond(l.Pred)
-	owner := "l.contact_id"
-	if l.Over == "interactions" {
-		owner = "i.contact_id"
-	}
+	owner, _ := listSource(l.Over)
 	having := "COUNT(*) " + sqlOps[op] + " " + b.arg(k)
 	sub := b.listFrom(l.Over) + " AND " + pred + " GROUP BY " + owner
 	if !holds(0) {
@@ -202,16 +219,17 @@ func (b *segSQL) value(e scoring.SegExpr) string {
 		// A count compared with something other than a constant: one
 		// correlated count per contact.
 		pred := b.cond(e.Pred)
-		if e.Over == "leads" {
-			return "(SELECT COUNT(*) FROM leads l WHERE l.contact_id = c.id AND " + pred + ")"
+		if e.Over == "opportunities" {
+			return "(SELECT COUNT(*) FROM opportunities o WHERE (o.contact_id = c.id OR o.lead_id IN (SELECT l2.id FROM leads l2 WHERE l2.contact_id = c.id)) AND " + pred + ")"
 		}
-		return "(SELECT COUNT(*) FROM interactions i WHERE i.contact_id = c.id AND " + pred + ")"
+		owner, from := listSource(e.Over)
+		return "(SELECT COUNT(*) FROM " + from + " AND " + owner + " = c.id AND " + pred + ")"
 	}
 	panic(fmt.Sprintf("segment SQL: unexpected value %T", e))
 }
 
 // alias of each field scope.
-var segAliases = map[string]string{"contact": "c", "account": "a", "lead": "l", "interaction": "i"}
+var segAliases = map[string]string{"contact": "c", "account": "a", "lead": "l", "interaction": "i", "opportunity": "o"}
 
 // Column shapes of the allowlist.
 const (
@@ -255,6 +273,11 @@ var segmentColumns = map[string]map[string]struct {
 		"stage": {"stage", colPlain}, "owner_id": {"owner_id", colID}, "telesales_ready": {"telesales_ready", colBool},
 		"telesales_accepted": {"telesales_accepted", colBool}, "sales_ready": {"sales_ready", colBool},
 		"sales_accepted": {"sales_accepted", colBool}, "created_at": {"created_at", colPlain},
+	},
+	"opportunity": {
+		"id": {"id", colID}, "name": {"name", colPlain}, "status": {"status", colPlain}, "estimated_value": {"estimated_value", colNum},
+		"currency": {"currency", colPlain}, "expected_close_date": {"expected_close_date", colPlain}, "closed_at": {"closed_at", colTime},
+		"created_at": {"created_at", colPlain}, "lead_id": {"lead_id", colID}, "owner_id": {"owner_id", colID},
 	},
 	"interaction": {
 		"type": {"type", colPlain}, "occurred_at": {"occurred_at", colPlain}, "lead_id": {"lead_id", colLeadRef},

@@ -18,7 +18,8 @@ import (
 // segment's rows are rebuilt from its query, in SQL, in the transaction
 // that saves it; after that they are kept live per contact: every write
 // that can change what a query sees (a contact, an account, a lead, a score,
-// an interaction, another segment's members) enqueues the contacts it
+// an interaction, an opportunity, another segment's members) enqueues the
+// contacts it
 // touches in segment_queue in its own transaction, and ProcessDue evaluates
 // each queued contact in memory against every dynamic segment, in the order
 // in which they name each other, writing the changed rows and their
@@ -339,23 +340,20 @@ func scheduleWindows(ctx context.Context, db *DB, tx *sql.Tx, segID leadcycle.ID
 		}
 	})
 	for _, l := range lists {
-		field := "interaction.occurred_at"
-		if l.Over == "leads" {
-			field = "lead.created_at"
-		}
+		owner, from := listSource(l.Over)
 		for _, days := range segDays(l.Pred) {
-			b := &segSQL{pg: db.Dialect.Name == "postgres", now: now}
-			pred := "1 = 1"
-			for _, c := range conjuncts(l.Pred) {
-				if len(segDays(c)) == 0 {
-					pred += " AND " + b.cond(c)
+			for _, t := range listTimes[l.Over] {
+				if !slices.Contains(cq.Windows[t.field], days) {
+					continue
 				}
-			}
-			sel := "SELECT i.contact_id AS cid, i.occurred_at AS t FROM interactions i WHERE " + pred + " AND i.occurred_at >= ?"
-			if l.Over == "leads" {
-				sel = "SELECT l.contact_id AS cid, l.created_at AS t FROM leads l WHERE l.contact_id IS NOT NULL AND " + pred + " AND l.created_at >= ?"
-			}
-			if slices.Contains(cq.Windows[field], days) {
+				b := &segSQL{pg: db.Dialect.Name == "postgres", now: now}
+				pred := "1 = 1"
+				for _, c := range conjuncts(l.Pred) {
+					if len(segDays(c)) == 0 {
+						pred += " AND " + b.cond(c)
+					}
+				}
+				sel := "SELECT " + owner + " AS cid, " + t.col + " AS t FROM " + from + " AND " + pred + " AND " + t.col + " >= ?"
 				if err := schedule(days, sel, append(b.args, micros(now.Add(-time.Duration(days)*24*time.Hour)))); err != nil {
 					return err
 				}
@@ -375,6 +373,15 @@ func scheduleWindows(ctx context.Context, db *DB, tx *sql.Tx, segID leadcycle.ID
 		}
 	}
 	return nil
+}
+
+// listTimes are the time fields of each list's elements that a predicate
+// can compare with days_ago, with their columns (a NULL one, such as the
+// closed_at of an open opportunity, never crosses a window).
+var listTimes = map[string][]struct{ field, col string }{
+	"interactions":  {{"interaction.occurred_at", "i.occurred_at"}},
+	"leads":         {{"lead.created_at", "l.created_at"}},
+	"opportunities": {{"opportunity.created_at", "o.created_at"}, {"opportunity.closed_at", "o.closed_at"}},
 }
 
 // conjuncts splits a condition at its top-level ands.
@@ -584,6 +591,66 @@ func leadDeleteSegmentEnqueues(ctx context.Context, db *DB, tx *sql.Tx, l *leadc
 	return whenSegmentsRead(ctx, db, tx, "leads", func() error { return enqueueSegmentIDs(ctx, db, tx, []int64{int64(*l.ContactID)}) })
 }
 
+// leadOpportunitySegmentEnqueues queues the old and the new contact of a
+// lead that moves to another contact: its opportunities move with it.
+func leadOpportunitySegmentEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lead) error {
+	if old == nil || sameID(old.ContactID, l.ContactID) {
+		return nil // a new lead has no opportunities yet
+	}
+	return whenSegmentsRead(ctx, db, tx, "opportunities", func() error {
+		var ids []int64
+		for _, c := range []*leadcycle.ID{l.ContactID, old.ContactID} {
+			if c != nil {
+				ids = append(ids, int64(*c))
+			}
+		}
+		return enqueueSegmentIDs(ctx, db, tx, ids)
+	})
+}
+
+// leadDeleteOpportunityEnqueues queues the contact of a lead being deleted:
+// its opportunities lose the lead, and with it that contact.
+func leadDeleteOpportunityEnqueues(ctx context.Context, db *DB, tx *sql.Tx, l *leadcycle.Lead) error {
+	if l.ContactID == nil {
+		return nil
+	}
+	return whenSegmentsRead(ctx, db, tx, "opportunities", func() error { return enqueueSegmentIDs(ctx, db, tx, []int64{int64(*l.ContactID)}) })
+}
+
+// opportunitySegmentEnqueues queues the contacts an opportunity belongs to,
+// before and after the write: its own contact and its lead's contact.
+func opportunitySegmentEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, o *leadcycle.Opportunity) error {
+	return whenSegmentsRead(ctx, db, tx, "opportunities", func() error { return enqueueOpportunityContacts(ctx, db, tx, old, o) })
+}
+
+func opportunityDeleteSegmentEnqueues(ctx context.Context, db *DB, tx *sql.Tx, o *leadcycle.Opportunity) error {
+	return whenSegmentsRead(ctx, db, tx, "opportunities", func() error { return enqueueOpportunityContacts(ctx, db, tx, o) })
+}
+
+// enqueueOpportunityContacts queues the contacts of the opportunities (nil
+// ones are skipped): their contact_id and their lead's contact_id.
+func enqueueOpportunityContacts(ctx context.Context, db *DB, tx *sql.Tx, opps ...*leadcycle.Opportunity) error {
+	var contacts, leads []int64
+	for _, o := range opps {
+		if o == nil {
+			continue
+		}
+		if o.ContactID != nil {
+			contacts = append(contacts, int64(*o.ContactID))
+		}
+		if o.LeadID != nil {
+			leads = append(leads, int64(*o.LeadID))
+		}
+	}
+	if err := enqueueSegmentIDs(ctx, db, tx, contacts); err != nil {
+		return err
+	}
+	if len(leads) == 0 {
+		return nil
+	}
+	return enqueueSegmentContacts(ctx, db, tx, db.Clock.Now(), "c.id IN (SELECT l.contact_id FROM leads l WHERE "+db.Dialect.InIDs("l.id")+")", db.Dialect.IDsArg(uniqueIDs(leads)))
+}
+
 func interactionSegmentEnqueues(ctx context.Context, db *DB, tx *sql.Tx, _, i *leadcycle.Interaction) error {
 	return whenSegmentsRead(ctx, db, tx, "interactions", func() error { return enqueueSegmentIDs(ctx, db, tx, []int64{int64(i.ContactID)}) })
 }
@@ -617,9 +684,12 @@ func init() {
 	contactTable.afterWrite = afterWrites(contactTable.afterWrite, contactSegmentEnqueues)
 	accountTable.afterWrite = afterWrites(accountTable.afterWrite, accountSegmentEnqueues)
 	leadTable.afterWrite = afterWrites(leadTable.afterWrite, leadSegmentEnqueues)
+	leadTable.afterWrite = afterWrites(leadTable.afterWrite, leadOpportunitySegmentEnqueues)
 	interactionTable.afterWrite = afterWrites(interactionTable.afterWrite, interactionSegmentEnqueues)
+	opportunityTable.afterWrite = afterWrites(opportunityTable.afterWrite, opportunitySegmentEnqueues)
 	accountTable.beforeDelete = chainBeforeDelete(accountTable.beforeDelete, accountDeleteSegmentEnqueues)
-	leadTable.beforeDelete = chainBeforeDelete(leadTable.beforeDelete, leadDeleteSegmentEnqueues)
+	leadTable.beforeDelete = chainBeforeDelete(leadTable.beforeDelete, leadDeleteSegmentEnqueues, leadDeleteOpportunityEnqueues)
+	opportunityTable.beforeDelete = chainBeforeDelete(opportunityTable.beforeDelete, opportunityDeleteSegmentEnqueues)
 	scoringModelTable.beforeDelete = chainBeforeDelete(scoringModelTable.beforeDelete, func(ctx context.Context, db *DB, tx *sql.Tx, m *leadcycle.ScoringModel) error {
 		return enqueueModelContacts(ctx, db, tx, m.ID)
 	})
@@ -984,7 +1054,7 @@ func (s *Store) SegmentSubjects(ctx context.Context, ids []leadcycle.ID) (map[le
 	for i, id := range ids {
 		raw[i] = int64(id)
 	}
-	subs, members, err := s.loadSubjects(ctx, s.R, raw, map[string]bool{"leads": true, "interactions": true})
+	subs, members, err := s.loadSubjects(ctx, s.R, raw, map[string]bool{"leads": true, "interactions": true, "opportunities": true})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -1002,8 +1072,9 @@ func (s *Store) SegmentSubjects(ctx context.Context, ids []leadcycle.ID) (map[le
 }
 
 // loadSubjects reads the contacts with the ids, their accounts, and — when
-// reads asks for them — their leads with scores and their interactions, and
-// their current memberships (segment ids by contact).
+// reads asks for them — their leads with scores, their interactions and
+// their opportunities, and their current memberships (segment ids by
+// contact).
 func (s *Store) loadSubjects(ctx context.Context, q querier, ids []int64, reads map[string]bool) (map[int64]*scoring.SegmentSubject, map[int64]map[leadcycle.ID]bool, error) {
 	contacts, err := selectByIDs(ctx, s, q, s.contacts, "id", ids)
 	if err != nil {
@@ -1067,6 +1138,11 @@ func (s *Store) loadSubjects(ctx context.Context, q querier, ids []int64, reads 
 			}
 		}
 	}
+	if reads["opportunities"] {
+		if err := s.loadSubjectOpportunities(ctx, q, ids, subs); err != nil {
+			return nil, nil, err
+		}
+	}
 	members := map[int64]map[leadcycle.ID]bool{}
 	if len(ids) > 0 {
 		rows, err := s.QueryQ(ctx, q, "SELECT contact_id, segment_id FROM segment_members WHERE "+s.Dialect.InIDs("contact_id"), s.Dialect.IDsArg(uniqueIDs(slices.Clone(ids))))
@@ -1089,6 +1165,69 @@ func (s *Store) loadSubjects(ctx context.Context, q querier, ids []int64, reads 
 		}
 	}
 	return subs, members, nil
+}
+
+// loadSubjectOpportunities gives each subject its opportunities: those
+// whose contact_id is the contact and those whose lead's contact_id is the
+// contact, each once.
+func (s *Store) loadSubjectOpportunities(ctx context.Context, q querier, ids []int64, subs map[int64]*scoring.SegmentSubject) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ids = uniqueIDs(slices.Clone(ids))
+	for chunk := range slices.Chunk(ids, 5000) {
+		rows, err := s.QueryQ(ctx, q, s.opportunities.selectSQL+" WHERE "+s.Dialect.InIDs("contact_id")+
+			" OR lead_id IN (SELECT l.id FROM leads l WHERE "+s.Dialect.InIDs("l.contact_id")+") ORDER BY id",
+			s.Dialect.IDsArg(chunk), s.Dialect.IDsArg(chunk))
+		if err != nil {
+			return fmt.Errorf("load opportunities: %w", err)
+		}
+		opps, err := scanAll(rows, scanRecord(opportunityTable))
+		if err != nil {
+			return err
+		}
+		var leadIDs []int64
+		for _, o := range opps {
+			if o.LeadID != nil {
+				leadIDs = append(leadIDs, int64(*o.LeadID))
+			}
+		}
+		leadContact := map[leadcycle.ID]leadcycle.ID{}
+		if len(leadIDs) > 0 {
+			rows, err := s.QueryQ(ctx, q, "SELECT id, contact_id FROM leads WHERE contact_id IS NOT NULL AND "+s.Dialect.InIDs("id"), s.Dialect.IDsArg(uniqueIDs(leadIDs)))
+			if err != nil {
+				return fmt.Errorf("load opportunities: %w", err)
+			}
+			for rows.Next() {
+				var l, c int64
+				if err := rows.Scan(&l, &c); err != nil {
+					rows.Close()
+					return err
+				}
+				leadContact[leadcycle.ID(l)] = leadcycle.ID(c)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+		}
+		for _, o := range opps {
+			var owners []leadcycle.ID
+			if o.ContactID != nil {
+				owners = append(owners, *o.ContactID)
+			}
+			if o.LeadID != nil {
+				if c, ok := leadContact[*o.LeadID]; ok && !slices.Contains(owners, c) {
+					owners = append(owners, c)
+				}
+			}
+			for _, c := range owners {
+				if sub := subs[int64(c)]; sub != nil {
+					sub.Opportunities = append(sub.Opportunities, o)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // modelVersions maps each scoring model key to its version ids, newest

@@ -19,6 +19,7 @@ var segmentTests = []test{
 	{"segments that name segments", testSegmentRefs},
 	{"query changes write events", testSegmentQueryChange},
 	{"scores", testSegmentScores},
+	{"opportunities", testSegmentOpportunities},
 	{"SQL and memory agree", testSegmentProperty},
 }
 
@@ -134,6 +135,9 @@ func testSegmentBadQuery(t *testing.T, e *env) {
 		{leadcycle.Segment{Name: "x", Query: `custom.tier == "gold"`}, []string{"query"}, `unknown field "tier"`},
 		{leadcycle.Segment{Name: "x", Query: `in_segment("nope")`}, []string{"query"}, `no segment with key "nope"`},
 		{leadcycle.Segment{Name: "x", Query: `count(interactions, .type == "email_opened", 14d)`}, []string{"query"}, `true or false`},
+		{leadcycle.Segment{Name: "x", Query: `any(opportunities, .stage == "won")`}, []string{"query"}, `unknown field "stage" on opportunity (1:21)`},
+		{leadcycle.Segment{Name: "x", Query: `any(opportunities, .custom.region == "EMEA")`}, []string{"query"}, `unknown field "region" on opportunity.custom (1:28)`},
+		{leadcycle.Segment{Name: "x", Query: `count(opportunities, .estimated_value > "big") > 0`}, []string{"query"}, `type mismatch: > between a number and text (1:39)`},
 	} {
 		err := e.s.Segments().Create(e.ctx, &tc.seg)
 		wantErr(t, err, leadcycle.EInvalid, tc.fields...)
@@ -317,6 +321,69 @@ func testSegmentScores(t *testing.T, e *env) {
 		t.Fatal(err)
 	}
 	diff(t, "SQL", []leadcycle.ID{ana.ID}, ids)
+}
+
+func testSegmentOpportunities(t *testing.T, e *env) {
+	region := MustCreateField(t, e.ctx, e.s, &leadcycle.FieldDef{Entity: "opportunity", Name: "region", Type: leadcycle.FieldText})
+	ana := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "ana@x.example"})
+	bo := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "bo@x.example"})
+	lead := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Demo", ContactID: &ana.ID})
+	seg := MustCreate(t, e.ctx, e.s.Segments(), &leadcycle.Segment{Name: "Won", Query: `any(opportunities, .status == "won")`})
+	start := lastEvent(t, e)
+	check := func(what string, want ...leadcycle.ID) {
+		t.Helper()
+		MustDrainSegments(t, e.ctx, e.s)
+		diff(t, what+": members", want, memberIDs(t, e, seg.ID))
+		ids, err := segmentIDs(t, e, seg.Query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff(t, what+": SQL", want, ids)
+	}
+	// An opportunity of ana's lead, without a contact of its own, is ana's.
+	opp := MustCreateOpportunity(t, e.ctx, e.s, &leadcycle.Opportunity{Name: "Deal", LeadID: &lead.ID, Status: "won", EstimatedValue: ptr(20000.0)})
+	check("won through the lead", ana.ID)
+	evs, last := segmentEvents(t, e, start)
+	diff(t, "entered", []string{"segment.entered won " + ana.ID.String()}, evs)
+	MustUpdate(t, e.ctx, e.s.Opportunities(), opp.ID, func(o *leadcycle.Opportunity) error { o.Status = "open"; return nil })
+	check("reopened")
+	evs, last = segmentEvents(t, e, last)
+	diff(t, "exited", []string{"segment.exited won " + ana.ID.String()}, evs)
+	MustUpdate(t, e.ctx, e.s.Opportunities(), opp.ID, func(o *leadcycle.Opportunity) error { o.Status = "won"; return nil })
+	check("won again", ana.ID)
+	// The lead moves to bo, and its opportunity with it.
+	MustUpdate(t, e.ctx, e.s.Leads(), lead.ID, func(l *leadcycle.Lead) error { l.ContactID = &bo.ID; return nil })
+	check("the lead moved", bo.ID)
+	// Given ana as its own contact, it is both's, and once each.
+	MustUpdate(t, e.ctx, e.s.Opportunities(), opp.ID, func(o *leadcycle.Opportunity) error { o.ContactID = &ana.ID; return nil })
+	check("its own contact", ana.ID, bo.ID)
+	count, err := segmentIDs(t, e, `count(opportunities, .status == "won") == 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "counted once", []leadcycle.ID{ana.ID, bo.ID}, count)
+	// The lead goes: the opportunity keeps only ana.
+	MustDelete(t, e.ctx, e.s.Leads(), lead.ID)
+	check("the lead deleted", ana.ID)
+	// Custom fields, values and lost opportunities.
+	big := MustCreate(t, e.ctx, e.s.Segments(), &leadcycle.Segment{Name: "Big EMEA",
+		Query: `any(opportunities, .custom.region == "EMEA" and .estimated_value > 10000) and none(opportunities, .status == "lost")`})
+	diff(t, "big", []leadcycle.ID(nil), memberIDs(t, e, big.ID))
+	wantErr(t, e.s.Fields().Delete(e.ctx, region.ID), leadcycle.EConflict) // the segment uses it
+	MustUpdate(t, e.ctx, e.s.Opportunities(), opp.ID, func(o *leadcycle.Opportunity) error { o.Custom["region"] = "EMEA"; return nil })
+	MustDrainSegments(t, e.ctx, e.s)
+	diff(t, "big", []leadcycle.ID{ana.ID}, memberIDs(t, e, big.ID))
+	lost := MustCreateOpportunity(t, e.ctx, e.s, &leadcycle.Opportunity{Name: "Lost", ContactID: &ana.ID, Status: "lost"})
+	MustDrainSegments(t, e.ctx, e.s)
+	diff(t, "big with a lost one", []leadcycle.ID(nil), memberIDs(t, e, big.ID))
+	MustDelete(t, e.ctx, e.s.Opportunities(), lost.ID)
+	MustDrainSegments(t, e.ctx, e.s)
+	diff(t, "big without it", []leadcycle.ID{ana.ID}, memberIDs(t, e, big.ID))
+	MustDelete(t, e.ctx, e.s.Opportunities(), opp.ID)
+	check("the opportunity deleted")
+	if n, err := e.s.SegmentMembers().ProcessDue(e.ctx, 10); n != 0 || err != nil {
+		t.Errorf("process due: %d %v", n, err)
+	}
 }
 
 // segmentEvaluator is what the property test needs of a store beyond

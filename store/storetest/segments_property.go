@@ -29,6 +29,8 @@ var (
 	propDays      = []int{1, 3, 7, 14, 30}
 	propNumbers   = []float64{-1, 0, 1, 2, 5, 10, 50, 100, 1000.5}
 	propCompareOp = []string{"==", "!=", "<", "<=", ">", ">="}
+	propRegions   = []string{"EMEA", "APAC", ""}
+	propCloseDate = []string{"", "2026-01-15", "2026-03-01", "2026-06-30"}
 )
 
 func testSegmentProperty(t *testing.T, e *env) {
@@ -41,6 +43,8 @@ func testSegmentProperty(t *testing.T, e *env) {
 		{Entity: "contact", Name: "rank", Type: leadcycle.FieldNumber},
 		{Entity: "account", Name: "arr", Type: leadcycle.FieldNumber},
 		{Entity: "lead", Name: "budget", Type: leadcycle.FieldNumber},
+		{Entity: "opportunity", Name: "margin", Type: leadcycle.FieldNumber},
+		{Entity: "opportunity", Name: "region", Type: leadcycle.FieldText},
 	} {
 		MustCreateField(t, e.ctx, e.s, &f)
 	}
@@ -49,8 +53,18 @@ func testSegmentProperty(t *testing.T, e *env) {
 		{Name: "open", Points: 5, Conditions: []string{`lead.status == "open"`}},
 	}})
 	static := MustCreate(t, e.ctx, e.s.Segments(), &leadcycle.Segment{Name: "List", Key: "list", Kind: "static"})
-	var accounts []leadcycle.ID
+	var accounts, contacts, leads, openLeads, opps []leadcycle.ID
+	// Live segments over opportunities from the start: their contacts
+	// change through writes to opportunities and leads, not to contacts.
 	var live []*leadcycle.Segment
+	for i, q := range []string{
+		`any(opportunities, .status == "won" and .lead_id != "")`,
+		`count(opportunities, .closed_at > days_ago(3)) >= 1`,
+		`none(opportunities, .status == "open" and .created_at < days_ago(1))`,
+	} {
+		live = append(live, MustCreate(t, e.ctx, e.s.Segments(), &leadcycle.Segment{Name: fmt.Sprintf("Opportunities %d", i), Query: q}))
+	}
+	fixed := len(live)
 	round := 0
 	rapid.Check(t, func(rt *rapid.T) {
 		round++
@@ -102,7 +116,26 @@ func testSegmentProperty(t *testing.T, e *env) {
 				if rapid.Bool().Draw(rt, "has amount") {
 					l.BudgetAmount = ptr(rapid.SampledFrom(propNumbers[1:]).Draw(rt, "amount"))
 				}
-				MustCreateLead(t, e.ctx, e.s, l)
+				leads = append(leads, MustCreateLead(t, e.ctx, e.s, l).ID)
+				if l.Status == leadcycle.LeadOpen {
+					openLeads = append(openLeads, l.ID) // the others are read-only
+				}
+			}
+			contacts = append(contacts, c.ID)
+			// Opportunities: the contact's own, of one of its leads or of
+			// another contact's lead, or of both.
+			for range rapid.IntRange(0, 2).Draw(rt, "opportunities") {
+				o := propOpportunity(rt)
+				switch rapid.IntRange(0, 3).Draw(rt, "opportunity contact") {
+				case 0:
+					o.ContactID = &c.ID
+				case 1:
+					o.ContactID = &contacts[rapid.IntRange(0, len(contacts)-1).Draw(rt, "other contact")]
+				}
+				if len(leads) > 0 && rapid.Bool().Draw(rt, "has lead") {
+					o.LeadID = &leads[rapid.IntRange(0, len(leads)-1).Draw(rt, "lead")]
+				}
+				opps = append(opps, MustCreateOpportunity(t, e.ctx, e.s, o).ID)
 			}
 			for range rapid.IntRange(0, 4).Draw(rt, "interactions") {
 				props := map[string]any{}
@@ -122,6 +155,25 @@ func testSegmentProperty(t *testing.T, e *env) {
 				}
 			}
 		}
+		// Changes: an opportunity closes, reopens or changes contact; a lead
+		// moves to another contact, with its opportunities.
+		if len(opps) > 0 && rapid.Bool().Draw(rt, "change opportunity") {
+			id := opps[rapid.IntRange(0, len(opps)-1).Draw(rt, "opportunity")]
+			status := rapid.SampledFrom(leadcycle.OpportunityStatuses).Draw(rt, "new status")
+			var contact *leadcycle.ID
+			if rapid.Bool().Draw(rt, "new contact") {
+				contact = &contacts[rapid.IntRange(0, len(contacts)-1).Draw(rt, "contact")]
+			}
+			MustUpdate(t, e.ctx, e.s.Opportunities(), id, func(o *leadcycle.Opportunity) error {
+				o.Status, o.ContactID = status, contact
+				return nil
+			})
+		}
+		if len(openLeads) > 0 && rapid.Bool().Draw(rt, "move lead") {
+			id := openLeads[rapid.IntRange(0, len(openLeads)-1).Draw(rt, "lead")]
+			to := contacts[rapid.IntRange(0, len(contacts)-1).Draw(rt, "to")]
+			MustUpdate(t, e.ctx, e.s.Leads(), id, func(l *leadcycle.Lead) error { l.ContactID = &to; return nil })
+		}
 		e.clock.Advance(time.Duration(rapid.IntRange(0, 48).Draw(rt, "advance hours")) * time.Hour)
 		MustDrainScoring(t, e.ctx, e.s)
 
@@ -136,7 +188,7 @@ func testSegmentProperty(t *testing.T, e *env) {
 		}
 		// Some queries become live segments: their members, kept from the
 		// queue as data arrive, must match a full evaluation too.
-		if len(live) < 4 && rapid.Bool().Draw(rt, "keep live") {
+		if len(live) < fixed+4 && rapid.Bool().Draw(rt, "keep live") {
 			s := MustCreate(t, e.ctx, e.s.Segments(), &leadcycle.Segment{Name: fmt.Sprintf("Live %d", round), Query: query})
 			live = append(live, s)
 		}
@@ -160,7 +212,7 @@ func memoryMembers(t *testing.T, e *env, query string) []leadcycle.ID {
 	for _, s := range []struct {
 		entity string
 		dst    *leadcycle.Schema
-	}{{"contact", &schemas.Contact}, {"account", &schemas.Account}, {"lead", &schemas.Lead}} {
+	}{{"contact", &schemas.Contact}, {"account", &schemas.Account}, {"lead", &schemas.Lead}, {"opportunity", &schemas.Opportunity}} {
 		sc, err := e.s.Schema(e.ctx, s.entity)
 		if err != nil {
 			t.Fatal(err)
@@ -197,9 +249,27 @@ func memoryMembers(t *testing.T, e *env, query string) []leadcycle.ID {
 		accounts[a.ID] = &a
 	}
 	leads := map[leadcycle.ID][]leadcycle.Lead{}
+	leadContact := map[leadcycle.ID]leadcycle.ID{}
 	for _, l := range MustList(t, e.ctx, e.s.Leads(), all) {
 		if l.ContactID != nil {
 			leads[*l.ContactID] = append(leads[*l.ContactID], l)
+			leadContact[l.ID] = *l.ContactID
+		}
+	}
+	// A contact's opportunities: its own and its leads', each once.
+	opps := map[leadcycle.ID][]leadcycle.Opportunity{}
+	for _, o := range MustList(t, e.ctx, e.s.Opportunities(), all) {
+		owners := map[leadcycle.ID]bool{}
+		if o.ContactID != nil {
+			owners[*o.ContactID] = true
+		}
+		if o.LeadID != nil {
+			if c, ok := leadContact[*o.LeadID]; ok {
+				owners[c] = true
+			}
+		}
+		for c := range owners {
+			opps[c] = append(opps[c], o)
 		}
 	}
 	ints := map[leadcycle.ID][]leadcycle.Interaction{}
@@ -208,7 +278,7 @@ func memoryMembers(t *testing.T, e *env, query string) []leadcycle.ID {
 	}
 	var out []leadcycle.ID
 	for _, c := range MustList(t, e.ctx, e.s.Contacts(), all) {
-		sub := scoring.SegmentSubject{Contact: &c, Models: models, Leads: leads[c.ID], Interactions: ints[c.ID],
+		sub := scoring.SegmentSubject{Contact: &c, Models: models, Leads: leads[c.ID], Interactions: ints[c.ID], Opportunities: opps[c.ID],
 			InSegment: func(k string) bool { return member[c.ID][keys[k]] }}
 		if c.AccountID != nil {
 			sub.Account = accounts[*c.AccountID]
@@ -239,7 +309,7 @@ func propQuery(rt *rapid.T, depth int) string {
 	textOp := func() string {
 		return rapid.SampledFrom([]string{"==", "!=", "<", ">=", "contains", "startsWith", "endsWith"}).Draw(rt, "text op")
 	}
-	switch rapid.IntRange(0, 17).Draw(rt, "atom") {
+	switch rapid.IntRange(0, 20).Draw(rt, "atom") {
 	case 0:
 		return "job_title " + textOp() + " " + word()
 	case 1:
@@ -274,6 +344,12 @@ func propQuery(rt *rapid.T, depth int) string {
 		return "in_segment(\"list\")"
 	case 16:
 		return fmt.Sprintf("created_at %s days_ago(%d)", op(), rapid.IntRange(0, 3).Draw(rt, "days"))
+	case 17:
+		return rapid.SampledFrom([]string{"any", "all", "none"}).Draw(rt, "fn") + "(opportunities, " + propOpportunityPred(rt) + ")"
+	case 18:
+		return "count(opportunities, " + propOpportunityPred(rt) + ") " + op() + " " + fmt.Sprint(rapid.IntRange(0, 2).Draw(rt, "n"))
+	case 19:
+		return "count(opportunities, " + propOpportunityPred(rt) + ") " + op() + " count(leads, " + propLeadPred(rt) + ")"
 	default:
 		return "all(interactions, " + propInteractionPred(rt) + ")"
 	}
@@ -320,4 +396,45 @@ func propInteractionPred(rt *rapid.T) string {
 		return `.type != ""`
 	}
 	return strings.Join(parts, " and ")
+}
+
+// propOpportunity draws an opportunity without its contact and lead.
+func propOpportunity(rt *rapid.T) *leadcycle.Opportunity {
+	o := &leadcycle.Opportunity{Name: rapid.SampledFrom(propWords[1:]).Draw(rt, "opportunity name"), Custom: leadcycle.Custom{},
+		Status:            rapid.SampledFrom(leadcycle.OpportunityStatuses).Draw(rt, "opportunity status"),
+		Currency:          rapid.SampledFrom([]string{"", "EUR", "TWD"}).Draw(rt, "currency"),
+		ExpectedCloseDate: rapid.SampledFrom(propCloseDate).Draw(rt, "close date")}
+	if rapid.Bool().Draw(rt, "has value") {
+		o.EstimatedValue = ptr(rapid.SampledFrom(propNumbers[1:]).Draw(rt, "value"))
+	}
+	if rapid.Bool().Draw(rt, "has margin") {
+		o.Custom["margin"] = rapid.SampledFrom(propNumbers).Draw(rt, "margin")
+	}
+	if rapid.Bool().Draw(rt, "has region") {
+		o.Custom["region"] = rapid.SampledFrom(propRegions).Draw(rt, "region")
+	}
+	return o
+}
+
+func propOpportunityPred(rt *rapid.T) string {
+	preds := []string{
+		`.status == "won"`, `.status != "open"`, `.status in ["won", "lost"]`, `.currency == "EUR"`, `.currency == ""`,
+		`.expected_close_date < "2026-03-01"`, `.expected_close_date != ""`, `.name contains "a"`, `.lead_id == ""`,
+		`.lead_id != ""`, `.owner_id == ""`, `.custom.region == "EMEA"`, `.custom.region == ""`,
+	}
+	var p string
+	switch rapid.IntRange(0, 3).Draw(rt, "opportunity pred") {
+	case 0:
+		p = rapid.SampledFrom(preds).Draw(rt, "opportunity field")
+	case 1:
+		p = fmt.Sprintf(".%s %s %v", rapid.SampledFrom([]string{"estimated_value", "custom.margin"}).Draw(rt, "number field"),
+			rapid.SampledFrom(propCompareOp).Draw(rt, "op"), rapid.SampledFrom(propNumbers).Draw(rt, "number"))
+	default:
+		p = fmt.Sprintf(".%s %s days_ago(%d)", rapid.SampledFrom([]string{"closed_at", "created_at"}).Draw(rt, "time field"),
+			rapid.SampledFrom([]string{">", ">=", "<", "<="}).Draw(rt, "op"), rapid.SampledFrom(propDays).Draw(rt, "days"))
+	}
+	if rapid.Bool().Draw(rt, "and") {
+		p += " and " + rapid.SampledFrom(preds).Draw(rt, "opportunity field")
+	}
+	return p
 }
