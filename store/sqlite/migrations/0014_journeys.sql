@@ -108,3 +108,6 @@ CREATE INDEX email_suppressions_created ON email_suppressions (created_at, email
 -- until the contact follows the link of the confirmation email.
 ALTER TABLE forms ADD COLUMN double_opt_in INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE forms ADD COLUMN confirmation_email_id INTEGER REFERENCES email_templates (id);
+
+-- Segment queries over opportunities read a contact's own opportunities.
+CREATE INDEX opportunities_contact ON opportunities (contact_id);
