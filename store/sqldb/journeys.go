@@ -85,13 +85,16 @@ type compiledJourney struct {
 	goal, exit *scoring.SegmentQuery
 	conditions map[string]*scoring.SegmentQuery // by step id
 	reads      map[string]bool
+	// templates caches the email templates its steps send, for one pass
+	// of the runner.
+	templates map[leadcycle.ID]*leadcycle.EmailTemplate
 }
 
 // compileJourney checks what a journey's validation could not without the
 // database: its conditions against the field schema and the segments, and
 // the records its steps name.
 func compileJourney(ctx context.Context, db *DB, q querier, j *leadcycle.Journey) (*compiledJourney, error) {
-	cj := &compiledJourney{j: *j, conditions: map[string]*scoring.SegmentQuery{}, reads: map[string]bool{"contact": true}}
+	cj := &compiledJourney{j: *j, conditions: map[string]*scoring.SegmentQuery{}, reads: map[string]bool{"contact": true}, templates: map[leadcycle.ID]*leadcycle.EmailTemplate{}}
 	var fields []leadcycle.FieldError
 	compile := func(field, src string) *scoring.SegmentQuery {
 		if src == "" {

@@ -234,9 +234,24 @@ func (x journeyRunStore) advance(ctx context.Context, tx *sql.Tx, id int64, now 
 			return st.finish(ctx, leadcycle.RunCompleted, "")
 		}
 		run.step, run.stepAt, run.state = res.next, now, leadcycle.RunActive
-		st.sub = nil // the step may have changed what conditions read
+		if changesSubject(step, cj.reads) {
+			st.sub = nil // read the contact again for the next step
+		}
 	}
 	return fmt.Errorf("run %d did not settle", id)
+}
+
+// changesSubject reports whether a step may change what the next steps
+// read of the contact: its fields, its account, or — when the journey's
+// conditions read them — its leads and their scores.
+func changesSubject(step *leadcycle.JourneyStep, reads map[string]bool) bool {
+	switch step.Type {
+	case leadcycle.StepUpdateRecord:
+		return true
+	case leadcycle.StepCreateLead:
+		return reads["leads"] || reads["scores"]
+	}
+	return false
 }
 
 // finish ends the run.
@@ -335,9 +350,13 @@ func (st *stepper) do(ctx context.Context, step *leadcycle.JourneyStep) (stepRes
 func (st *stepper) sendEmail(ctx context.Context, step *leadcycle.JourneyStep) (stepResult, error) {
 	s := st.x.s
 	c := st.sub.Contact
-	t, err := s.emailTemplates.get(ctx, st.tx, *step.EmailID, false)
-	if err != nil {
-		return stepResult{}, err
+	t, ok := st.cj.templates[*step.EmailID]
+	if !ok {
+		var err error
+		if t, err = s.emailTemplates.get(ctx, st.tx, *step.EmailID, false); err != nil {
+			return stepResult{}, err
+		}
+		st.cj.templates[*step.EmailID] = t
 	}
 	switch {
 	case c.Email == "":
