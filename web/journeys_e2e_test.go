@@ -346,3 +346,62 @@ func TestJourneyBounce(t *testing.T) {
 		t.Errorf("bad placeholder fields = %v", f)
 	}
 }
+
+// TestDoubleOptInByEmail: a form with double opt-in leaves the consent
+// pending and mails the confirmation; its link grants the consent, and only
+// then does a journey's commercial email go out.
+func TestDoubleOptInByEmail(t *testing.T) {
+	ts, _, smtp := journeyServer(t, nil)
+	ctx := context.Background()
+	m := ts.web.Mailer(ctx)
+	confirm := ts.mustCreate(t, "email-templates", map[string]any{"name": "Confirm", "subject": "Confirm your subscription", "purpose": "transactional",
+		"html": `<p>Hi {{contact.first_name | "there"}}, <a href="{{consent.confirm_url}}">confirm your subscription</a>.</p>`})
+	form := ts.mustCreate(t, "forms", map[string]any{"name": "Newsletter", "active": true, "mode": "contacts_only", "double_opt_in": true, "confirmation_email_id": confirm,
+		"fields":   []map[string]any{{"name": "email", "type": "email", "target": "contact.email", "required": true}, {"name": "first_name", "type": "text", "target": "contact.first_name"}},
+		"consents": []map[string]any{{"purpose": "commercial_email", "label": "Send me news"}}})
+	news := ts.mustCreate(t, "email-templates", map[string]any{"name": "News", "subject": "News", "text": "Autumn news"})
+	res, err := http.PostForm(ts.URL+"/f/"+form, url.Values{"email": {"xiana@example.gal"}, "first_name": {"Xiana"}, "consent_commercial_email": {"true"}})
+	if err != nil || res.StatusCode >= 300 {
+		t.Fatalf("submit: %v %v", res, err)
+	}
+	settle(t, ts, m)
+	contacts := ts.do(t, "GET", "/api/v1/contacts?email=xiana@example.gal", leadcycle.RoleAdmin, nil).json(t)["items"].([]any)
+	if len(contacts) != 1 {
+		t.Fatalf("contacts = %v", contacts)
+	}
+	c := contacts[0].(map[string]any)
+	if c["consent"].(map[string]any)["commercial_email"] != "pending" {
+		t.Fatalf("consent after the form = %v", c["consent"])
+	}
+	msg := smtp.WaitMessages(t, 1, 5*time.Second)[0]
+	confirmLinks := links(msg.HTML, ts.URL+"/consent/")
+	if msg.Subject != "Confirm your subscription" || !strings.Contains(msg.HTML, "Hi Xiana") || len(confirmLinks) != 1 {
+		t.Fatalf("confirmation message: %q %s", msg.Subject, msg.HTML)
+	}
+	// A journey's commercial email waits for the confirmation.
+	seg := ts.mustCreate(t, "segments", map[string]any{"name": "Subscribers", "kind": "static"})
+	ts.do(t, "POST", "/api/v1/segments/"+seg+"/members", leadcycle.RoleMarketer, map[string]any{"contact_ids": []string{c["id"].(string)}})
+	j := ts.mustCreate(t, "journeys", map[string]any{"name": "News", "entry": map[string]any{"kind": "segment", "segment_id": seg, "mode": "one_time"},
+		"steps": []map[string]any{{"type": "send_email", "email_id": news}}})
+	ts.do(t, "POST", "/api/v1/journeys/"+j+"/publish", leadcycle.RoleMarketer, nil)
+	settle(t, ts, m)
+	if stats := ts.do(t, "GET", "/api/v1/journeys/"+j, leadcycle.RoleMarketer, nil).json(t)["stats"].(map[string]any); stats["skipped_consent"] != float64(1) {
+		t.Errorf("a pending consent was not skipped: %v", stats)
+	}
+	res, err = http.Get(confirmLinks[0])
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("confirm: %v %v", res, err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(b), "confirmed") {
+		t.Errorf("confirmation page: %s", b)
+	}
+	c = ts.do(t, "GET", "/api/v1/contacts/"+c["id"].(string), leadcycle.RoleAdmin, nil).json(t)
+	if c["consent"].(map[string]any)["commercial_email"] != "granted" {
+		t.Errorf("consent after confirming = %v", c["consent"])
+	}
+	if len(smtp.Messages()) != 1 {
+		t.Errorf("%d messages; the news must not have gone to a pending contact", len(smtp.Messages()))
+	}
+}
