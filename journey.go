@@ -540,9 +540,13 @@ const (
 
 // JourneyRun is one contact's position in a journey.
 type JourneyRun struct {
-	ID        ID     `json:"id"`
-	JourneyID ID     `json:"journey_id"`
-	ContactID ID     `json:"contact_id"`
+	ID        ID `json:"id"`
+	JourneyID ID `json:"journey_id"`
+	ContactID ID `json:"contact_id"`
+	// Email, FirstName and LastName are the contact's (read-only).
+	Email     string `json:"email"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
 	LeadID    *ID    `json:"lead_id"`
 	State     string `json:"state"`
 	// Step is the step the contact is at (the last one, once finished).

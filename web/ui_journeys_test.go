@@ -202,3 +202,29 @@ func TestEmailTemplatePages(t *testing.T) {
 		t.Errorf("readonly POST: %d", r.status)
 	}
 }
+
+// TestJourneyRunsTable: the journey page lists its contacts by name with
+// their state and step, and filters them by state.
+func TestJourneyRunsTable(t *testing.T) {
+	ts := newTestServer(t)
+	mustUser(t, ts.store, "ana@example.gal", "Ana", leadcycle.RoleMarketer)
+	uxia := ts.mustCreate(t, "contacts", map[string]any{"first_name": "Uxía", "last_name": "Pena", "email": "uxia@example.gal"})
+	anon := ts.mustCreate(t, "contacts", map[string]any{"phone": "+34 600 000 001"})
+	seg := ts.mustCreate(t, "segments", map[string]any{"name": "Fair", "kind": "static"})
+	ts.do(t, "POST", "/api/v1/segments/"+seg+"/members", leadcycle.RoleMarketer, map[string]any{"contact_ids": []string{uxia, anon}})
+	j := ts.mustCreate(t, "journeys", map[string]any{"name": "Fair", "entry": map[string]any{"kind": "segment", "segment_id": seg},
+		"steps": []map[string]any{{"id": "pause", "type": "wait", "duration": "3d"}}})
+	ts.do(t, "POST", "/api/v1/journeys/"+j+"/publish", leadcycle.RoleMarketer, nil)
+	if _, err := ts.store.JourneyRuns().ProcessDue(context.Background(), 10); err != nil {
+		t.Fatal(err)
+	}
+	c := ts.login(t, "ana@example.gal")
+	page := c.get("/journeys/" + j)
+	if page.status != http.StatusOK || !strings.Contains(page.body, ">Uxía Pena</a>") || !strings.Contains(page.body, "uxia@example.gal") ||
+		!strings.Contains(page.body, ">#"+anon+"</a>") || strings.Count(page.body, `data-state="waiting"`) != 2 {
+		t.Fatalf("runs table: %d %.6000s", page.status, page.body)
+	}
+	if page := c.get("/journeys/" + j + "?state=completed"); strings.Contains(page.body, "Uxía Pena") {
+		t.Error("the state filter lists a waiting contact under completed")
+	}
+}

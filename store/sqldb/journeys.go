@@ -619,12 +619,15 @@ func (x journeyRunStore) Stop(ctx context.Context, id leadcycle.ID) (*leadcycle.
 	})
 }
 
-const runCols = "id, journey_id, contact_id, lead_id, state, step, due_at, reason, entered_at, finished_at"
+// runSelect reads runs (alias r) with their contact's name and email; a
+// WHERE clause follows.
+const runSelect = `SELECT r.id, r.journey_id, r.contact_id, r.lead_id, r.state, r.step, r.due_at, r.reason, r.entered_at, r.finished_at,
+	c.email, c.first_name, c.last_name FROM journey_runs r JOIN contacts c ON c.id = r.contact_id`
 
 func scanRun(r scanner) (leadcycle.JourneyRun, error) {
 	var run leadcycle.JourneyRun
 	return run, r.Scan(idCol{&run.ID}, idCol{&run.JourneyID}, idCol{&run.ContactID}, nullIDCol{&run.LeadID}, &run.State, &run.Step, timeCol{&run.DueAt}, &run.Reason,
-		timeCol{&run.EnteredAt}, nullTimeCol{&run.FinishedAt})
+		timeCol{&run.EnteredAt}, nullTimeCol{&run.FinishedAt}, &run.Email, &run.FirstName, &run.LastName)
 }
 
 // Runs implements leadcycle.JourneyStore: pages by entry (id order).
@@ -633,13 +636,13 @@ func (x journeyRunStore) Runs(ctx context.Context, journeyID leadcycle.ID, q lea
 	if _, err := s.journeys.Get(ctx, journeyID); err != nil {
 		return leadcycle.Page[leadcycle.JourneyRun]{}, err
 	}
-	where := []string{"journey_id = ?"}
+	where := []string{"r.journey_id = ?"}
 	args := []any{int64(journeyID)}
 	for _, f := range q.Filters {
 		if f.Op != leadcycle.OpEq || len(f.Columns) != 1 || (f.Columns[0] != "state" && f.Columns[0] != "step") {
 			return leadcycle.Page[leadcycle.JourneyRun]{}, leadcycle.Errorf(leadcycle.EInvalid, "unsupported filter")
 		}
-		where = append(where, f.Columns[0]+" = ?")
+		where = append(where, "r."+f.Columns[0]+" = ?")
 		args = append(args, f.Value)
 	}
 	if q.Cursor != "" {
@@ -647,14 +650,14 @@ func (x journeyRunStore) Runs(ctx context.Context, journeyID leadcycle.ID, q lea
 		if !ok {
 			return leadcycle.Page[leadcycle.JourneyRun]{}, leadcycle.FieldErrorf(leadcycle.EInvalid, "cursor", "is not a cursor of this list")
 		}
-		where = append(where, "id > ?")
+		where = append(where, "r.id > ?")
 		args = append(args, int64(after))
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = leadcycle.DefaultLimit
 	}
-	rows, err := s.QueryQ(ctx, s.R, "SELECT "+runCols+" FROM journey_runs WHERE "+strings.Join(where, " AND ")+" ORDER BY id LIMIT ?", append(args, limit+1)...)
+	rows, err := s.QueryQ(ctx, s.R, runSelect+" WHERE "+strings.Join(where, " AND ")+" ORDER BY r.id LIMIT ?", append(args, limit+1)...)
 	if err != nil {
 		return leadcycle.Page[leadcycle.JourneyRun]{}, err
 	}
@@ -676,7 +679,7 @@ func (x journeyRunStore) Runs(ctx context.Context, journeyID leadcycle.ID, q lea
 // Run implements leadcycle.JourneyStore.
 func (x journeyRunStore) Run(ctx context.Context, journeyID, contactID leadcycle.ID) (*leadcycle.JourneyRun, error) {
 	s := x.s
-	run, err := scanRun(s.QueryRowQ(ctx, s.R, "SELECT "+runCols+" FROM journey_runs WHERE journey_id = ? AND contact_id = ?", int64(journeyID), int64(contactID)))
+	run, err := scanRun(s.QueryRowQ(ctx, s.R, runSelect+" WHERE r.journey_id = ? AND r.contact_id = ?", int64(journeyID), int64(contactID)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, leadcycle.Errorf(leadcycle.ENotFound, "contact %s is not in journey %s", contactID, journeyID)
 	}

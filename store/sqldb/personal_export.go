@@ -73,7 +73,7 @@ func (e *exporter) segments() error {
 }
 
 func (e *exporter) journeyRuns() error {
-	return list(e, "journey_runs", "SELECT "+runCols+" FROM journey_runs WHERE contact_id = ? ORDER BY id", []any{e.contactID()}, scanRun)
+	return list(e, "journey_runs", runSelect+" WHERE r.contact_id = ? ORDER BY r.id", []any{e.contactID()}, scanRun)
 }
 
 func (e *exporter) emailSends() error {
