@@ -306,8 +306,7 @@ func (x emailStore) MarkFailed(ctx context.Context, id leadcycle.ID, permanent b
 
 // Sends implements leadcycle.EmailStore: newest first.
 func (x emailStore) Sends(ctx context.Context, q leadcycle.ListQuery) (leadcycle.Page[leadcycle.EmailSend], error) {
-	s := x.s
-	var where []string
+	where := []string{"1 = 1"}
 	var args []any
 	for _, f := range q.Filters {
 		if f.Op != leadcycle.OpEq || len(f.Columns) != 1 {
@@ -323,38 +322,30 @@ func (x emailStore) Sends(ctx context.Context, q leadcycle.ListQuery) (leadcycle
 			return leadcycle.Page[leadcycle.EmailSend]{}, leadcycle.Errorf(leadcycle.EInvalid, "unsupported filter %s", c)
 		}
 	}
-	if q.Cursor != "" {
-		before, ok := leadcycle.ParseID(q.Cursor)
-		if !ok {
-			return leadcycle.Page[leadcycle.EmailSend]{}, leadcycle.FieldErrorf(leadcycle.EInvalid, "cursor", "is not a cursor of this list")
-		}
-		where, args = append(where, "id < ?"), append(args, int64(before))
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = leadcycle.DefaultLimit
-	}
-	rows, err := s.QueryQ(ctx, s.R, "SELECT "+sendCols+" FROM email_sends"+cond+" ORDER BY id DESC LIMIT ?", append(args, limit+1)...)
-	if err != nil {
-		return leadcycle.Page[leadcycle.EmailSend]{}, err
-	}
-	items, err := scanAll(rows, scanSend)
-	if err != nil {
-		return leadcycle.Page[leadcycle.EmailSend]{}, err
-	}
-	page := leadcycle.Page[leadcycle.EmailSend]{Items: items}
+	return newestFirst(ctx, x.s.DB, q, "SELECT "+sendCols+" FROM email_sends WHERE "+strings.Join(where, " AND "), args, scanSend,
+		func(e leadcycle.EmailSend) leadcycle.ID { return e.ID })
+}
+
+// pageOf makes a page of up to limit items from items read with one more
+// than limit, cursorOf giving the cursor after an item.
+func pageOf[T any](items []T, limit int, cursorOf func(T) string) leadcycle.Page[T] {
+	page := leadcycle.Page[T]{Items: items}
 	if len(items) > limit {
 		page.Items = items[:limit]
-		page.NextCursor = items[limit-1].ID.String()
+		page.NextCursor = cursorOf(items[limit-1])
 	}
 	if page.Items == nil {
-		page.Items = []leadcycle.EmailSend{}
+		page.Items = []T{}
 	}
-	return page, nil
+	return page
+}
+
+// pageLimit is the page size a query asks for.
+func pageLimit(q leadcycle.ListQuery) int {
+	if q.Limit <= 0 {
+		return leadcycle.DefaultLimit
+	}
+	return min(q.Limit, leadcycle.MaxLimit)
 }
 
 func suppress(ctx context.Context, db *DB, tx *sql.Tx, sp leadcycle.Suppression, now time.Time) error {
@@ -402,10 +393,7 @@ func (x emailStore) Suppressions(ctx context.Context, q leadcycle.ListQuery) (le
 	if len(where) > 0 {
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = leadcycle.DefaultLimit
-	}
+	limit := pageLimit(q)
 	rows, err := s.QueryQ(ctx, s.R, "SELECT email, reason, detail, created_at FROM email_suppressions"+cond+" ORDER BY email LIMIT ?", append(args, limit+1)...)
 	if err != nil {
 		return leadcycle.Page[leadcycle.Suppression]{}, err
@@ -417,15 +405,7 @@ func (x emailStore) Suppressions(ctx context.Context, q leadcycle.ListQuery) (le
 	if err != nil {
 		return leadcycle.Page[leadcycle.Suppression]{}, err
 	}
-	page := leadcycle.Page[leadcycle.Suppression]{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		page.NextCursor = items[limit-1].Email
-	}
-	if page.Items == nil {
-		page.Items = []leadcycle.Suppression{}
-	}
-	return page, nil
+	return pageOf(items, limit, func(sp leadcycle.Suppression) string { return sp.Email }), nil
 }
 
 // Unsuppress implements leadcycle.EmailStore.

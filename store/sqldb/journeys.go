@@ -653,10 +653,7 @@ func (x journeyRunStore) Runs(ctx context.Context, journeyID leadcycle.ID, q lea
 		where = append(where, "r.id > ?")
 		args = append(args, int64(after))
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = leadcycle.DefaultLimit
-	}
+	limit := pageLimit(q)
 	rows, err := s.QueryQ(ctx, s.R, runSelect+" WHERE "+strings.Join(where, " AND ")+" ORDER BY r.id LIMIT ?", append(args, limit+1)...)
 	if err != nil {
 		return leadcycle.Page[leadcycle.JourneyRun]{}, err
@@ -665,15 +662,7 @@ func (x journeyRunStore) Runs(ctx context.Context, journeyID leadcycle.ID, q lea
 	if err != nil {
 		return leadcycle.Page[leadcycle.JourneyRun]{}, err
 	}
-	page := leadcycle.Page[leadcycle.JourneyRun]{Items: items}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		page.NextCursor = items[limit-1].ID.String()
-	}
-	if page.Items == nil {
-		page.Items = []leadcycle.JourneyRun{}
-	}
-	return page, nil
+	return pageOf(items, limit, func(r leadcycle.JourneyRun) string { return r.ID.String() }), nil
 }
 
 // Run implements leadcycle.JourneyStore.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -483,6 +484,28 @@ func testJourneyConcurrent(t *testing.T, e *env) {
 	}
 	if got := MustGet(t, e.ctx, e.s.Journeys(), j.ID); got.Stats.Completed != 40 {
 		t.Errorf("stats = %+v", got.Stats)
+	}
+	// The runs, seven a page, each once.
+	var seen []leadcycle.ID
+	q := leadcycle.ListQuery{Limit: 7, Filters: []leadcycle.Filter{{Columns: []string{"state"}, Op: leadcycle.OpEq, Value: leadcycle.RunCompleted}}}
+	for range 10 {
+		page, err := e.s.JourneyRuns().Runs(e.ctx, j.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Items {
+			if r.Email == "" || r.FirstName != "C" {
+				t.Errorf("run without its contact: %+v", r)
+			}
+			seen = append(seen, r.ContactID)
+		}
+		if q.Cursor = page.NextCursor; q.Cursor == "" {
+			break
+		}
+	}
+	slices.Sort(seen)
+	if len(slices.Compact(seen)) != 40 {
+		t.Errorf("paged runs = %v, want the 40 contacts once each", seen)
 	}
 }
 
