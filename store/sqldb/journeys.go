@@ -379,15 +379,21 @@ type journeyIndex struct {
 	triggers []liveJourney
 	segments map[int64][]liveJourney
 	awaits   map[string]bool
+	loaded   time.Time
 }
 
-// liveJourneyIndex reads the live journeys, cached on a single node (the
-// cache is dropped by every journey write and status change).
+// sharedIndexTTL is how long a node that shares its database (PostgreSQL)
+// trusts its copy of the live journeys: a journey published, paused or
+// stopped on another node is seen by this node's writes within it. (This
+// node's own journey writes drop the copy at once.)
+const sharedIndexTTL = time.Second
+
+// liveJourneyIndex reads the live journeys. The copy is dropped by every
+// journey write and status change of this process; on a shared database it
+// is also read again when older than sharedIndexTTL.
 func liveJourneyIndex(ctx context.Context, db *DB, q querier) (*journeyIndex, error) {
-	if db.Dialect.SingleNode {
-		if x := db.liveJourneys.Load(); x != nil {
-			return x, nil
-		}
+	if x := db.liveJourneys.Load(); x != nil && (db.Dialect.SingleNode || time.Since(x.loaded) < sharedIndexTTL) {
+		return x, nil
 	}
 	rows, err := db.QueryQ(ctx, q, "SELECT id, entry, steps FROM journeys WHERE status = ?", leadcycle.JourneyLive)
 	if err != nil {
@@ -420,9 +426,8 @@ func liveJourneyIndex(ctx context.Context, db *DB, q querier) (*journeyIndex, er
 	if err != nil {
 		return nil, err
 	}
-	if db.Dialect.SingleNode {
-		db.liveJourneys.Store(x)
-	}
+	x.loaded = time.Now()
+	db.liveJourneys.Store(x)
 	return x, nil
 }
 
