@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -42,7 +43,7 @@ func journeyServer(t *testing.T, reject func(string) (int, string)) (*testServer
 	t.Cleanup(func() { sender.Close() })
 	mailOpts := &web.MailOptions{Sender: sender, From: mail.Address{Name: "Conservas Rías", Address: "news@conservas.example"}}
 	ws := web.NewServer(store, web.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), KeyCacheTTL: time.Nanosecond, Clock: clock,
-		SpoolDir: t.TempDir(), PublicRate: 100, PublicBurst: 100, Mail: mailOpts})
+		SpoolDir: t.TempDir(), PublicRate: 100, PublicBurst: 100, Mail: mailOpts, WebhookAllowPrivate: true})
 	hs := httptest.NewServer(ws)
 	t.Cleanup(hs.Close)
 	mailOpts.PublicURL = hs.URL
@@ -403,5 +404,50 @@ func TestDoubleOptInByEmail(t *testing.T) {
 	}
 	if len(smtp.Messages()) != 1 {
 		t.Errorf("%d messages; the news must not have gone to a pending contact", len(smtp.Messages()))
+	}
+}
+
+// TestJourneyWebhookAndCustomTrigger: a custom event enters the contact
+// into a trigger journey whose webhook step is delivered, signed, to the
+// step's webhook with the contact.
+func TestJourneyWebhookAndCustomTrigger(t *testing.T) {
+	ts, _, _ := journeyServer(t, nil)
+	ctx := context.Background()
+	got := make(chan map[string]any, 4)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		body["_signed"] = r.Header.Get("webhook-signature") != ""
+		got <- body
+	}))
+	defer receiver.Close()
+	hook := ts.do(t, "POST", "/api/v1/webhooks", leadcycle.RoleAdmin, map[string]any{"name": "CRM", "url": receiver.URL, "events": []string{"lead.created"}})
+	if hook.status != 201 {
+		t.Fatalf("webhook: %d %s", hook.status, hook.body)
+	}
+	j := ts.mustCreate(t, "journeys", map[string]any{"name": "Webinar watchers", "entry": map[string]any{"kind": "trigger", "trigger": "custom_event", "event_type": "webinar_watched"},
+		"steps": []map[string]any{{"type": "webhook", "webhook_id": hook.json(t)["id"]}}})
+	if r := ts.do(t, "POST", "/api/v1/journeys/"+j+"/publish", leadcycle.RoleMarketer, nil); r.status != 200 {
+		t.Fatalf("publish: %d %s", r.status, r.body)
+	}
+	c := ts.mustCreate(t, "contacts", map[string]any{"first_name": "Iria", "email": "iria@example.gal"})
+	if r := ts.do(t, "POST", "/api/v1/interactions", leadcycle.RoleMarketer, map[string]any{"type": "custom:webinar_watched", "contact_id": c}); r.status != 201 {
+		t.Fatalf("interaction: %d %s", r.status, r.body)
+	}
+	if _, err := ts.store.JourneyRuns().ProcessDue(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.web.WebhookWorker().RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case body := <-got:
+		data, _ := body["data"].(map[string]any)
+		contact, _ := data["contact"].(map[string]any)
+		if body["type"] != leadcycle.EventJourneyStep || data["journey_id"] != j || contact["email"] != "iria@example.gal" || body["_signed"] != true {
+			t.Errorf("delivered = %v", body)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the journey's webhook was not called")
 	}
 }
