@@ -474,6 +474,10 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 				return itemError(i, s.interactions.writeErr(err))
 			}
 			it.ID = leadcycle.ID(id)
+			// Journeys the interaction triggers, and branches waiting for it.
+			if err := interactionJourneys(ctx, s.DB, tx, nil, it); err != nil {
+				return itemError(i, err)
+			}
 			contactIDs = append(contactIDs, int64(it.ContactID))
 			if it.AccountID != nil {
 				accountIDs = append(accountIDs, int64(*it.AccountID))

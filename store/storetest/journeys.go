@@ -337,6 +337,13 @@ func testJourneyTriggers(t *testing.T, e *env) {
 	}
 	MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "custom:webinar_watched", ContactID: c.ID})
 	runOf(t, e, custom.ID, c.ID)
+	// A batch of interactions (POST /interactions/batch) triggers too.
+	batched := MustCreateContact(t, e.ctx, e.s, consenting("batch@example.gal", "B"))
+	if err := e.s.AddInteractions(e.ctx, []leadcycle.Interaction{{Type: "page_view", ContactID: batched.ID, Properties: map[string]any{"url": "https://example.com/"}},
+		{Type: "custom:webinar_watched", ContactID: batched.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	runOf(t, e, custom.ID, batched.ID)
 	MustUpdate(t, e.ctx, e.s.Leads(), l.ID, func(l *leadcycle.Lead) error { l.SalesReady = true; return nil })
 	if r := runOf(t, e, ready.ID, c.ID); r.LeadID == nil || *r.LeadID != l.ID {
 		t.Errorf("sales-ready run = %+v", r)
