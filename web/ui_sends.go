@@ -26,9 +26,11 @@ var sendStatuses = []string{leadcycle.SendQueued, leadcycle.SendSent, leadcycle.
 var suppressReasons = []string{leadcycle.SuppressBounce, leadcycle.SuppressComplaint}
 
 type emailSendListData struct {
-	Sends      []leadcycle.EmailSend
-	Statuses   []string
-	Status     string
+	Sends    []leadcycle.EmailSend
+	Statuses []string
+	Status   string
+	// Journey is the journey_id filter, kept in the paging links.
+	Journey    string
 	Cursor     string
 	NextCursor string
 	// Templates and Journeys name the ids of the sends.
@@ -55,6 +57,10 @@ func (s *Server) emailSendListPage(w http.ResponseWriter, r *http.Request, p *pa
 	if st := r.URL.Query().Get("status"); st != "" {
 		d.Status = st
 		q.Set("status", st)
+	}
+	if j := r.URL.Query().Get("journey_id"); j != "" {
+		d.Journey = j
+		q.Set("journey_id", j)
 	}
 	if c := r.URL.Query().Get("cursor"); c != "" {
 		d.Cursor = c

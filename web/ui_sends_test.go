@@ -60,6 +60,17 @@ func TestEmailSendsPage(t *testing.T) {
 	if r := m.get("/email-sends?status=bounced"); !strings.Contains(r.body, `id="no-sends"`) {
 		t.Error("no bounced send: the empty state is not shown")
 	}
+	// The journey page links to its sends, and the journey filter holds.
+	if r := m.get("/journeys/" + jid); !strings.Contains(r.body, `href="/email-sends?journey_id=`+jid+`"`) {
+		t.Error("the journey page does not link to its sends")
+	}
+	r = m.get("/email-sends?journey_id=" + jid + "&status=queued")
+	if r.status != 200 || !strings.Contains(r.body, "anxela@example.gal") || strings.Contains(r.body, "brais@example.gal") || !strings.Contains(r.body, `name="journey_id" value="`+jid+`"`) {
+		t.Errorf("journey filter: %d", r.status)
+	}
+	if r := m.get("/email-sends?journey_id=999999"); !strings.Contains(r.body, `id="no-sends"`) {
+		t.Error("another journey's filter lists sends")
+	}
 	// A status the API refuses.
 	if r := m.get("/email-sends?status=nonsense"); r.status != http.StatusUnprocessableEntity && r.status != http.StatusBadRequest {
 		t.Errorf("bad status: %d", r.status)
