@@ -112,6 +112,8 @@ func TestPagesAreAccessible(t *testing.T) {
 	tmpl := ts.mustCreate(t, "email-templates", map[string]any{"name": "Offer", "subject": "Tins", "html": "<p>Hi {{contact.first_name | \"there\"}}</p>"})
 	jid := ts.mustCreate(t, "journeys", map[string]any{"name": "Nurture", "entry": map[string]any{"kind": "trigger", "trigger": "lead_created"},
 		"steps": []map[string]any{{"id": "mail", "type": "send_email", "email_id": tmpl}, {"id": "w", "type": "wait", "duration": "3d"}}})
+	// A suppressed address, so that its row and Remove button are checked.
+	ts.do(t, "POST", "/api/v1/suppressions", leadcycle.RoleMarketer, map[string]any{"email": "xoan@example.gal", "reason": "bounce", "detail": "550"})
 	c := ts.login(t, "admin@example.gal")
 	checked := 0
 	for _, rt := range ts.web.PageRoutes() {
@@ -134,7 +136,8 @@ func TestPagesAreAccessible(t *testing.T) {
 	}
 	for _, path := range []string{"/leads?view=sales", "/leads/" + l.ID.String() + "?stage=sales_acceptance", "/leads/" + l.ID.String() + "?qualify=1",
 		"/segments", "/segments/new", "/segments/" + dyn, "/segments/" + dyn + "/delete",
-		"/journeys", "/journeys/new", "/journeys/" + jid, "/journeys/" + jid + "/edit", "/email-templates", "/email-templates/new", "/email-templates/" + tmpl} {
+		"/journeys", "/journeys/new", "/journeys/" + jid, "/journeys/" + jid + "/edit", "/email-templates", "/email-templates/new", "/email-templates/" + tmpl,
+		"/email-sends", "/email-sends?status=queued", "/suppressions"} {
 		checkAccessible(t, path, c.get(path).body)
 	}
 	if checked < 15 {

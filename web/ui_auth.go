@@ -26,6 +26,7 @@ func (s *Server) registerUI() {
 	s.registerSegmentPages()
 	s.registerJourneyPages()
 	s.registerEmailTemplatePages()
+	s.registerEmailSendPages()
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {

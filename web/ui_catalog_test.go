@@ -65,6 +65,8 @@ func TestEveryUsedKeyExists(t *testing.T) {
 		"enum.purchase_timeframe.": leadcycle.PurchaseTimeframes[1:],
 		"enum.purchase_process.":   leadcycle.PurchaseProcesses[1:],
 		"enum.need.":               leadcycle.Needs[1:],
+		"emails.send_status.":      {leadcycle.SendQueued, leadcycle.SendSent, leadcycle.SendSkipped, leadcycle.SendBounced, leadcycle.SendFailed},
+		"emails.suppress_reason.":  {leadcycle.SuppressBounce, leadcycle.SuppressComplaint},
 		"timeline.kind.": {leadcycle.TimelineCreated, leadcycle.TimelineStageChanged, leadcycle.TimelineProcessSwitched, leadcycle.TimelineFlagChanged,
 			leadcycle.TimelineStatusChanged, leadcycle.TimelineQualified, leadcycle.TimelineDisqualified, leadcycle.TimelineReactivated, leadcycle.TimelineAssigned},
 	}
