@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -450,4 +451,51 @@ func TestJourneyWebhookAndCustomTrigger(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the journey's webhook was not called")
 	}
+}
+
+// TestJourneyBadInput: malformed or invalid journeys and templates are
+// refused with the field named, and nothing is stored.
+func TestJourneyBadInput(t *testing.T) {
+	ts := newTestServer(t)
+	seg := ts.mustCreate(t, "segments", map[string]any{"name": "S", "kind": "static"})
+	entry := map[string]any{"kind": "segment", "segment_id": seg}
+	many := make([]map[string]any, 201)
+	for i := range many {
+		many[i] = map[string]any{"type": "wait", "duration": "1h"}
+	}
+	cases := []struct {
+		name   string
+		body   any
+		status int
+		field  string
+	}{
+		{"steps not a list", map[string]any{"name": "j", "entry": entry, "steps": "wait 3 days"}, 400, "steps"},
+		{"unknown step field", map[string]any{"name": "j", "entry": entry, "steps": []map[string]any{{"type": "wait", "duration": "1d", "colour": "red"}}}, 400, "steps[0].colour"},
+		{"duration as a number", map[string]any{"name": "j", "entry": entry, "steps": []map[string]any{{"type": "wait", "duration": 3}}}, 400, "steps[0].duration"},
+		{"read-only status", map[string]any{"name": "j", "status": "live", "entry": entry, "steps": []map[string]any{{"type": "exit"}}}, 400, "status"},
+		{"read-only stats", map[string]any{"name": "j", "stats": map[string]any{"entered": 5}, "entry": entry, "steps": []map[string]any{{"type": "exit"}}}, 400, "stats"},
+		{"too many steps", map[string]any{"name": "j", "entry": entry, "steps": many}, 422, "steps"},
+		{"unknown step type", map[string]any{"name": "j", "entry": entry, "steps": []map[string]any{{"type": "teleport"}}}, 422, "steps[0].type"},
+		{"id as number", map[string]any{"name": "j", "entry": map[string]any{"kind": "segment", "segment_id": 5}, "steps": []map[string]any{{"type": "exit"}}}, 400, "entry.segment_id"},
+		{"missing segment", map[string]any{"name": "j", "entry": map[string]any{"kind": "segment", "segment_id": "987654"}, "steps": []map[string]any{{"type": "exit"}}}, 422, "entry.segment_id"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := ts.do(t, "POST", "/api/v1/journeys", leadcycle.RoleMarketer, c.body)
+			if f := problemFields(t, r, c.status); !slices.Contains(f, c.field) {
+				t.Errorf("fields %v lack %s (%s)", f, c.field, r.body)
+			}
+		})
+	}
+	if n := ts.count(t, "journeys"); n != 0 {
+		t.Errorf("%d journeys stored from bad input", n)
+	}
+	// Actions on what is not there, or not in the right status.
+	if r := ts.do(t, "POST", "/api/v1/journeys/424242/publish", leadcycle.RoleMarketer, nil); r.status != 404 {
+		t.Errorf("publish a missing journey: %d", r.status)
+	}
+	j := ts.mustCreate(t, "journeys", map[string]any{"name": "ok", "entry": entry, "steps": []map[string]any{{"type": "exit"}}})
+	problem(t, ts.do(t, "POST", "/api/v1/journeys/"+j+"/resume", leadcycle.RoleMarketer, nil), 409, "")
+	problem(t, ts.do(t, "POST", "/api/v1/journeys/"+j+"/publish", leadcycle.RoleMarketer, map[string]any{"now": true}), 400, "")
+	problem(t, ts.do(t, "GET", "/api/v1/journeys/"+j+"/runs?state=dancing", leadcycle.RoleMarketer, nil), 422, "")
 }
