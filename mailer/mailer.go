@@ -150,20 +150,43 @@ func (m *Mailer) sender(t leadcycle.EmailTemplate) mail.Address {
 
 // Compose builds the message of a send and returns it with its Message-ID.
 func (m *Mailer) Compose(ctx context.Context, ec *leadcycle.EmailContext) ([]byte, string, error) {
-	c, err := m.compiled(ctx, ec.Template)
-	if err != nil {
-		return nil, "", err
-	}
 	from := m.sender(ec.Template)
 	if from.Address == "" {
 		return nil, "", fmt.Errorf("the template has no sender address and no default sender is configured")
 	}
+	r, links, err := m.Render(ctx, ec)
+	if err != nil {
+		return nil, "", err
+	}
+	messageID := newMessageID(ec.Send.ID, from.Address)
+	headers := map[string]string{}
+	if ec.Template.ReplyTo != "" {
+		headers["Reply-To"] = ec.Template.ReplyTo
+	}
+	headers["X-Leadcycle-Send"] = ec.Send.ID.String()
+	to := mail.Address{Name: strings.TrimSpace(ec.Contact.FirstName + " " + ec.Contact.LastName), Address: ec.Send.ToEmail}
+	raw, err := email.Build(email.Message{From: from, To: to, Subject: r.Subject, HTML: r.HTML, Text: r.Text,
+		UnsubscribeURL: links.UnsubscribeURL, MessageID: messageID, Headers: headers}, time.Now())
+	if err != nil {
+		return nil, "", err
+	}
+	return raw, messageID, nil
+}
+
+// Render personalises the template of a send for its contact, with the
+// tracked links, open pixel and unsubscribe link the message will carry.
+func (m *Mailer) Render(ctx context.Context, ec *leadcycle.EmailContext) (email.Rendered, email.Links, error) {
+	c, err := m.compiled(ctx, ec.Template)
+	if err != nil {
+		return email.Rendered{}, email.Links{}, err
+	}
+	from := m.sender(ec.Template)
 	emailID := ec.Template.ID.String()
 	contact := ec.Contact
 	base := strings.TrimRight(m.PublicURL, "/")
 	unsub, err := m.Signer.UnsubscribeToken(contact.ID, emailID)
 	if err != nil {
-		return nil, "", err
+		return email.Rendered{}, email.Links{}, err
 	}
 	links := email.Links{UnsubscribeURL: base + "/u/" + unsub}
 	data := recipientData(ec, from)
@@ -171,7 +194,7 @@ func (m *Mailer) Compose(ctx context.Context, ec *leadcycle.EmailContext) ([]byt
 	if ec.Send.Confirm != "" {
 		tok, err := m.Signer.ConfirmToken(contact.ID, ec.Send.Confirm)
 		if err != nil {
-			return nil, "", err
+			return email.Rendered{}, email.Links{}, err
 		}
 		data["consent"] = map[string]string{"confirm_url": confirmPrefix + tok}
 	}
@@ -180,7 +203,7 @@ func (m *Mailer) Compose(ctx context.Context, ec *leadcycle.EmailContext) ([]byt
 	if contact.Consent.Tracking == leadcycle.ConsentGranted {
 		open, err := m.Signer.OpenToken(contact.ID, emailID, ec.Send.LeadID)
 		if err != nil {
-			return nil, "", err
+			return email.Rendered{}, email.Links{}, err
 		}
 		links.OpenPixelURL = base + "/o/" + open
 		links.Track = func(u string) string {
@@ -195,22 +218,7 @@ func (m *Mailer) Compose(ctx context.Context, ec *leadcycle.EmailContext) ([]byt
 		}
 	}
 	r, err := c.Render(data, links)
-	if err != nil {
-		return nil, "", err
-	}
-	messageID := newMessageID(ec.Send.ID, from.Address)
-	headers := map[string]string{}
-	if ec.Template.ReplyTo != "" {
-		headers["Reply-To"] = ec.Template.ReplyTo
-	}
-	headers["X-Leadcycle-Send"] = ec.Send.ID.String()
-	to := mail.Address{Name: strings.TrimSpace(contact.FirstName + " " + contact.LastName), Address: ec.Send.ToEmail}
-	raw, err := email.Build(email.Message{From: from, To: to, Subject: r.Subject, HTML: r.HTML, Text: r.Text,
-		UnsubscribeURL: links.UnsubscribeURL, MessageID: messageID, Headers: headers}, time.Now())
-	if err != nil {
-		return nil, "", err
-	}
-	return raw, messageID, nil
+	return r, links, err
 }
 
 func newMessageID(send leadcycle.ID, from string) string {
@@ -277,4 +285,20 @@ func addCustom(m map[string]string, custom leadcycle.Custom) {
 	for name := range custom {
 		m["custom."+name] = custom.Text(name)
 	}
+}
+
+// Preview renders a template for a contact as the message would read, with
+// links that do nothing: no tracking, no pixel, and an unsubscribe link
+// that unsubscribes no one.
+func (m *Mailer) Preview(ctx context.Context, ec *leadcycle.EmailContext) (email.Rendered, error) {
+	c, err := m.compiled(ctx, ec.Template)
+	if err != nil {
+		return email.Rendered{}, err
+	}
+	data := recipientData(ec, m.sender(ec.Template))
+	base := strings.TrimRight(m.PublicURL, "/")
+	if ec.Send.Confirm != "" {
+		data["consent"] = map[string]string{"confirm_url": base + "/consent/preview"}
+	}
+	return c.Render(data, email.Links{UnsubscribeURL: base + "/u/preview"})
 }

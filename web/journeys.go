@@ -58,10 +58,63 @@ func (s *Server) registerJourneys() {
 	s.handle("GET", journeysBase+"/{id}/runs/{contact_id}", read, s.journeyRun)
 
 	register(s, resource[leadcycle.EmailTemplate]{name: emailTemplates, schema: "EmailTemplate", repo: s.store.EmailTemplates})
+	s.handle("POST", templatesBase+"/{id}/preview", leadcycle.Perm(emailTemplates, leadcycle.ActionWrite), s.previewTemplate)
 	s.handle("GET", sendsBase, leadcycle.Perm("email-sends", leadcycle.ActionRead), s.listSends)
 	s.handle("GET", suppressBase, leadcycle.Perm("suppressions", leadcycle.ActionRead), s.listSuppressions)
 	s.handle("POST", suppressBase, leadcycle.Perm("suppressions", leadcycle.ActionWrite), s.addSuppression)
 	s.handle("DELETE", suppressBase+"/{email}", leadcycle.Perm("suppressions", leadcycle.ActionDelete), s.removeSuppression)
+}
+
+// previewTemplate renders a template for a contact: {"contact_id": …}.
+func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request) {
+	id, body, err := s.readAction(w, r, "a preview", "contact_id", "lead_id")
+	var req struct {
+		ContactID *leadcycle.ID `json:"contact_id"`
+		LeadID    *leadcycle.ID `json:"lead_id"`
+	}
+	if err == nil {
+		err = decodeFields(body, &req, "preview")
+	}
+	if err == nil && req.ContactID == nil {
+		err = leadcycle.FieldErrorf(leadcycle.EInvalid, "contact_id", "is required: the contact the email is rendered for")
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	ec := &leadcycle.EmailContext{}
+	t, err := s.store.EmailTemplates().Get(ctx, id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	ec.Template = *t
+	c, err := s.store.Contacts().Get(ctx, *req.ContactID)
+	if err != nil {
+		writeError(w, r, leadcycle.FieldErrorf(leadcycle.EInvalid, "contact_id", "no contact has the id %s", req.ContactID))
+		return
+	}
+	ec.Contact = *c
+	if c.AccountID != nil {
+		ec.Account, _ = s.store.Accounts().Get(ctx, *c.AccountID)
+	}
+	if req.LeadID != nil {
+		if ec.Lead, err = s.store.Leads().Get(ctx, *req.LeadID); err != nil {
+			writeError(w, r, leadcycle.FieldErrorf(leadcycle.EInvalid, "lead_id", "no lead has the id %s", req.LeadID))
+			return
+		}
+	}
+	m := &mailer.Mailer{Store: s.store, PublicURL: s.publicBase(r)}
+	if s.mail != nil {
+		m.From, m.PublicURL = s.mail.From, s.mail.PublicURL
+	}
+	out, err := m.Preview(ctx, ec)
+	if err != nil {
+		writeError(w, r, leadcycle.Errorf(leadcycle.EInvalid, "the template does not render: %v", err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"subject": out.Subject, "html": out.HTML, "text": out.Text})
 }
 
 func (s *Server) listJourneyRuns(w http.ResponseWriter, r *http.Request) {
@@ -209,12 +262,13 @@ func init() {
 		operation{"GET", templatesBase + "/{id}", "Get an email template", "get", emailTemplates},
 		operation{"PATCH", templatesBase + "/{id}", "Update an email template (JSON merge patch)", "update", emailTemplates},
 		operation{"DELETE", templatesBase + "/{id}", "Delete an email template no journey uses and nothing was sent with", "delete", emailTemplates},
+		operation{"POST", templatesBase + "/{id}/preview", "Render a template for a contact (and a lead) as the message would read; its links do nothing", "template-preview", emailTemplates},
 		operation{"GET", sendsBase, "The emails queued, sent, skipped, bounced or failed, newest first", "email-sends", emailTemplates},
 		operation{"GET", suppressBase, "The addresses no email goes to (bounces, complaints)", "suppressions-list", emailTemplates},
 		operation{"POST", suppressBase, "Report a bounce or a complaint: the address gets no more email", "suppressions-add", emailTemplates},
 		operation{"DELETE", suppressBase + "/{email}", "Take an address off the suppression list", "suppressions-remove", emailTemplates},
 	)
-	for _, kind := range []string{"journey-action", "journey-runs", "journey-run", "email-sends", "suppressions-list", "suppressions-add", "suppressions-remove"} {
+	for _, kind := range []string{"journey-action", "journey-runs", "journey-run", "email-sends", "suppressions-list", "suppressions-add", "suppressions-remove", "template-preview"} {
 		operationDescribers[kind] = describeJourneys
 	}
 }
@@ -224,6 +278,7 @@ func describeJourneys(op operation, out obj) obj {
 	out["operationId"] = map[string]string{
 		"journey-runs": "listJourneyRuns", "journey-run": "getJourneyRun", "email-sends": "listEmailSends",
 		"suppressions-list": "listSuppressions", "suppressions-add": "addSuppression", "suppressions-remove": "removeSuppression",
+		"template-preview": "previewEmailTemplate",
 	}[op.Kind]
 	if op.Kind == "journey-action" {
 		out["operationId"] = last + "Journey"
@@ -284,6 +339,17 @@ func describeJourneys(op operation, out obj) obj {
 		responses["201"] = jsonResponse("Suppressed; queued emails to it are skipped", obj{"type": "object", "properties": obj{"email": obj{"type": "string"}, "reason": obj{"type": "string"}}})
 		responses["400"] = problemResponse("Malformed JSON or an unknown field")
 		responses["422"] = problemResponse("Not an email address, or an unknown reason")
+	case "template-preview":
+		out["parameters"] = []obj{idParam}
+		out["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": obj{
+			"type": "object", "additionalProperties": false, "required": []string{"contact_id"},
+			"properties": obj{"contact_id": obj{"type": "string", "pattern": "^[0-9]+$"}, "lead_id": obj{"type": "string", "pattern": "^[0-9]+$"}},
+		}}}}
+		responses["200"] = jsonResponse("The rendered parts", obj{"type": "object", "properties": obj{
+			"subject": obj{"type": "string"}, "html": obj{"type": "string"}, "text": obj{"type": "string"}}})
+		responses["400"] = problemResponse("Malformed JSON or an unknown field")
+		responses["404"] = problemResponse("No such template")
+		responses["422"] = problemResponse("No contact_id, an unknown contact or lead, or a template that does not render")
 	case "suppressions-remove":
 		out["parameters"] = []obj{{"name": "email", "in": "path", "required": true, "schema": obj{"type": "string"}}}
 		responses["204"] = obj{"description": "Removed"}

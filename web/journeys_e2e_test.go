@@ -499,3 +499,33 @@ func TestJourneyBadInput(t *testing.T) {
 	problem(t, ts.do(t, "POST", "/api/v1/journeys/"+j+"/publish", leadcycle.RoleMarketer, map[string]any{"now": true}), 400, "")
 	problem(t, ts.do(t, "GET", "/api/v1/journeys/"+j+"/runs?state=dancing", leadcycle.RoleMarketer, nil), 422, "")
 }
+
+// TestTemplatePreview renders a template for a contact with its account;
+// the preview's links track nothing and unsubscribe no one.
+func TestTemplatePreview(t *testing.T) {
+	ts := newTestServer(t)
+	acc := ts.mustCreate(t, "accounts", map[string]any{"name": "Conservas Rías"})
+	c := ts.mustCreate(t, "contacts", map[string]any{"first_name": "Ánxela", "email": "anxela@example.gal", "account_id": acc,
+		"consent": map[string]any{"commercial_email": "granted", "tracking": "granted"}})
+	tmpl := ts.mustCreate(t, "email-templates", map[string]any{"name": "Offer", "subject": "{{contact.first_name}} at {{account.name}}", "from_email": "news@example.gal",
+		"html": `<p>Hola {{contact.first_name}}, <a href="https://example.gal/offer">see</a></p>`})
+	r := ts.do(t, "POST", "/api/v1/email-templates/"+tmpl+"/preview", leadcycle.RoleMarketer, map[string]any{"contact_id": c})
+	if r.status != 200 {
+		t.Fatalf("preview: %d %s", r.status, r.body)
+	}
+	out := r.json(t)
+	html, _ := out["html"].(string)
+	if out["subject"] != "Ánxela at Conservas Rías" || !strings.Contains(html, `href="https://example.gal/offer"`) || strings.Contains(html, "/o/") ||
+		!strings.Contains(html, "/u/preview") || !strings.Contains(out["text"].(string), "Hola Ánxela") {
+		t.Errorf("preview = %v", out)
+	}
+	if f := problemFields(t, ts.do(t, "POST", "/api/v1/email-templates/"+tmpl+"/preview", leadcycle.RoleMarketer, map[string]any{}), 422); !slices.Contains(f, "contact_id") {
+		t.Errorf("fields = %v", f)
+	}
+	if f := problemFields(t, ts.do(t, "POST", "/api/v1/email-templates/"+tmpl+"/preview", leadcycle.RoleMarketer, map[string]any{"contact_id": "424242"}), 422); !slices.Contains(f, "contact_id") {
+		t.Errorf("fields = %v", f)
+	}
+	if r := ts.do(t, "POST", "/api/v1/email-templates/"+tmpl+"/preview", leadcycle.RoleSales, map[string]any{"contact_id": c}); r.status != 403 {
+		t.Errorf("sales previewed: %d", r.status)
+	}
+}

@@ -53,6 +53,18 @@ type emailTemplateData struct {
 	Template     *leadcycle.EmailTemplate
 	Purposes     []string
 	Placeholders []string
+	// PreviewFor is the email of the contact the preview is rendered for;
+	// Preview the rendered parts, or PreviewError why there are none.
+	PreviewFor   string
+	Preview      *templatePreview
+	PreviewError string
+}
+
+// templatePreview is a template rendered for a contact.
+type templatePreview struct {
+	Subject string `json:"subject"`
+	HTML    string `json:"html"`
+	Text    string `json:"text"`
 }
 
 func newEmailTemplateData(p *page, t *leadcycle.EmailTemplate) *emailTemplateData {
@@ -83,8 +95,30 @@ func (s *Server) loadEmailTemplate(r *http.Request, p *page) (*emailTemplateData
 }
 
 func (s *Server) emailTemplatePage(w http.ResponseWriter, r *http.Request, p *page) (string, error) {
-	_, err := s.loadEmailTemplate(r, p)
-	return "email_template", err
+	d, err := s.loadEmailTemplate(r, p)
+	if err != nil {
+		return "", err
+	}
+	if d.PreviewFor = strings.TrimSpace(r.URL.Query().Get("preview")); d.PreviewFor != "" && p.Can("email-templates:write") {
+		s.previewTemplatePage(r, p, d)
+	}
+	return "email_template", nil
+}
+
+// previewTemplatePage renders the template for the contact with the email
+// asked for.
+func (s *Server) previewTemplatePage(r *http.Request, p *page, d *emailTemplateData) {
+	var contacts leadcycle.Page[leadcycle.Contact]
+	if err := s.api(r, p, "GET", "/api/v1/contacts?limit=1&email="+url.QueryEscape(strings.ToLower(d.PreviewFor)), nil, &contacts); err != nil || len(contacts.Items) == 0 {
+		d.PreviewError = p.T("emails.preview_no_contact", "Email", d.PreviewFor)
+		return
+	}
+	var out templatePreview
+	if err := s.api(r, p, "POST", templatesBase+"/"+d.Template.ID.String()+"/preview", map[string]any{"contact_id": contacts.Items[0].ID.String()}, &out); err != nil {
+		d.PreviewError = err.Error()
+		return
+	}
+	d.Preview = &out
 }
 
 func emailTemplateBody(r *http.Request, p *page) (map[string]any, error) {

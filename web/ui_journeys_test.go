@@ -228,3 +228,26 @@ func TestJourneyRunsTable(t *testing.T) {
 		t.Error("the state filter lists a waiting contact under completed")
 	}
 }
+
+// TestEmailTemplatePreviewPage: a marketer previews a template for a
+// contact; an unknown address says so; a readonly user has no preview.
+func TestEmailTemplatePreviewPage(t *testing.T) {
+	ts := newTestServer(t)
+	mustUser(t, ts.store, "ana@example.gal", "Ana", leadcycle.RoleMarketer)
+	mustUser(t, ts.store, "rita@example.gal", "Rita", leadcycle.RoleReadonly)
+	ts.mustCreate(t, "contacts", map[string]any{"first_name": "Xiana", "email": "xiana@example.gal"})
+	tmpl := ts.mustCreate(t, "email-templates", map[string]any{"name": "Offer", "subject": "Hola {{contact.first_name}}", "html": "<p>Hi {{contact.first_name}}</p>"})
+	c := ts.login(t, "ana@example.gal")
+	page := c.get("/email-templates/" + tmpl + "?preview=Xiana@example.gal")
+	if page.status != http.StatusOK || !strings.Contains(page.body, `<span id="preview-subject">Hola Xiana</span>`) || !strings.Contains(page.body, `id="preview-html"`) ||
+		!strings.Contains(page.body, "Hi Xiana") {
+		t.Fatalf("preview: %d %.5000s", page.status, page.body)
+	}
+	if page := c.get("/email-templates/" + tmpl + "?preview=nobody@example.gal"); !strings.Contains(page.body, `id="t-preview-err"`) || !strings.Contains(page.body, "nobody@example.gal") {
+		t.Errorf("unknown contact: %.3000s", page.body)
+	}
+	ro := ts.login(t, "rita@example.gal")
+	if page := ro.get("/email-templates/" + tmpl + "?preview=xiana@example.gal"); strings.Contains(page.body, `id="t-preview"`) || strings.Contains(page.body, "Hola Xiana") {
+		t.Error("a readonly user sees the preview")
+	}
+}
