@@ -144,6 +144,14 @@ func emailTemplateProblem(p *page, err error) (string, error) {
 	if code != leadcycle.EInvalid && code != leadcycle.EMalformed && code != leadcycle.EConflict {
 		return "", err
 	}
+	showFieldErrors(p, err)
+	return "email_template", nil
+}
+
+// showFieldErrors puts an API problem on the page: its message, each field
+// error beside its field, and its status (422 for a malformed form).
+func showFieldErrors(p *page, err error) {
+	code := leadcycle.ErrorCode(err)
 	p.Error = leadcycle.ErrorMessage(err)
 	for _, f := range leadcycle.ErrorFields(err) {
 		if p.FieldErrors[f.Field] != "" {
@@ -156,7 +164,6 @@ func emailTemplateProblem(p *page, err error) (string, error) {
 	if code == leadcycle.EMalformed {
 		p.Status = http.StatusUnprocessableEntity
 	}
-	return "email_template", nil
 }
 
 func (s *Server) emailTemplateCreateSubmit(w http.ResponseWriter, r *http.Request, p *page) (string, error) {

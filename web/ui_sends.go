@@ -143,18 +143,7 @@ func (s *Server) suppressionAddSubmit(w http.ResponseWriter, r *http.Request, p 
 			return "", lerr
 		}
 		p.Form = form
-		p.Error = leadcycle.ErrorMessage(err)
-		for _, f := range leadcycle.ErrorFields(err) {
-			if p.FieldErrors[f.Field] != "" {
-				p.FieldErrors[f.Field] += "; " + f.Message
-			} else {
-				p.FieldErrors[f.Field] = f.Message
-			}
-		}
-		p.Status = StatusCode(code)
-		if code == leadcycle.EMalformed {
-			p.Status = http.StatusUnprocessableEntity
-		}
+		showFieldErrors(p, err)
 		return "suppressions", nil
 	}
 	s.redirect(w, r, "/suppressions", p.T("emails.suppressions.added", "Email", body["email"]))
