@@ -55,7 +55,7 @@ func (x journeyRunStore) ProcessDue(ctx context.Context, max int) (int, error) {
 			return nil
 		})
 		if err != nil {
-			_, _ = s.ExecQ(context.WithoutCancel(ctx), s.W, "UPDATE journey_runs SET claimed_until = 0 WHERE "+s.Dialect.InIDs("id"), s.Dialect.IDsArg(chunk))
+			s.freeClaims("journey_runs", "id", chunk)
 			return n, fmt.Errorf("journey runs: %w", err)
 		}
 		n += len(chunk)

@@ -320,29 +320,25 @@ func (s *Store) claimLocal(ctx context.Context, now time.Time, max int) ([]queue
 
 // release ends in-memory claims.
 func (s *Store) release(claimed []queued) {
-	if !s.Dialect.SingleNode {
-		return
-	}
-	s.claims.mu.Lock()
-	defer s.claims.mu.Unlock()
-	for _, q := range claimed {
-		delete(s.claims.ids, q.leadID)
+	if s.Dialect.SingleNode {
+		s.claims.drop(leadIDsOf(claimed))
 	}
 }
 
 // unclaim gives claimed entries back at once after a failed round, instead
 // of when their lease ends.
 func (s *Store) unclaim(claimed []queued) {
-	if s.Dialect.SingleNode {
-		return
+	if !s.Dialect.SingleNode {
+		s.freeClaims("score_queue", "lead_id", leadIDsOf(claimed))
 	}
+}
+
+func leadIDsOf(claimed []queued) []int64 {
 	ids := make([]int64, len(claimed))
 	for i, q := range claimed {
 		ids[i] = q.leadID
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, _ = s.ExecQ(ctx, s.W, "UPDATE score_queue SET claimed_until = 0 WHERE "+s.Dialect.InIDs("lead_id"), s.Dialect.IDsArg(uniqueIDs(ids)))
+	return ids
 }
 
 // rescoreStep advances one running rescore job by a batch of leads.

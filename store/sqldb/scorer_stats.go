@@ -1,6 +1,7 @@
 package sqldb
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -12,6 +13,23 @@ import (
 type inflight struct {
 	mu  sync.Mutex
 	ids map[int64]bool
+}
+
+// drop ends the in-memory claims of the ids.
+func (f *inflight) drop(ids []int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		delete(f.ids, id)
+	}
+}
+
+// freeClaims gives rows of a work table claimed in the database back at
+// once (after a failed round), instead of when their lease ends.
+func (db *DB) freeClaims(table, col string, ids []int64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = db.ExecQ(ctx, db.W, "UPDATE "+table+" SET claimed_until = 0 WHERE "+db.Dialect.InIDs(col), db.Dialect.IDsArg(uniqueIDs(ids)))
 }
 
 // leaseMap remembers the rescore job leases this process holds.

@@ -1438,26 +1438,22 @@ func (s *Store) claimSegments(ctx context.Context, now time.Time, max int) ([]se
 
 // releaseSegments ends in-memory claims.
 func (s *Store) releaseSegments(claimed []segQueued) {
-	if !s.Dialect.SingleNode {
-		return
-	}
-	s.DB.segClaims.mu.Lock()
-	defer s.DB.segClaims.mu.Unlock()
-	for _, q := range claimed {
-		delete(s.DB.segClaims.ids, q.contactID)
+	if s.Dialect.SingleNode {
+		s.DB.segClaims.drop(contactIDsOf(claimed))
 	}
 }
 
 // unclaimSegments gives claimed entries back after a failed round.
 func (s *Store) unclaimSegments(claimed []segQueued) {
-	if s.Dialect.SingleNode {
-		return
+	if !s.Dialect.SingleNode {
+		s.freeClaims("segment_queue", "contact_id", contactIDsOf(claimed))
 	}
+}
+
+func contactIDsOf(claimed []segQueued) []int64 {
 	ids := make([]int64, len(claimed))
 	for i, q := range claimed {
 		ids[i] = q.contactID
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, _ = s.ExecQ(ctx, s.W, "UPDATE segment_queue SET claimed_until = 0 WHERE "+s.Dialect.InIDs("contact_id"), s.Dialect.IDsArg(uniqueIDs(ids)))
+	return ids
 }
