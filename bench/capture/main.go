@@ -30,7 +30,6 @@ import (
 	"github.com/leadcycle/leadcycle/bench/benchdb"
 	"github.com/leadcycle/leadcycle/internal/gen"
 	"github.com/leadcycle/leadcycle/store/sqldb"
-	"github.com/leadcycle/leadcycle/store/sqlite"
 	"github.com/leadcycle/leadcycle/web"
 )
 
@@ -56,17 +55,12 @@ func main() {
 
 	fmt.Printf("| database | existing contacts | submissions/s (%d clients) | baseline raw inserts/s | ratio | p50 at %d/s | p99 at %d/s | achieved rate |\n|---|---|---|---|---|---|---|---|\n", *clients, *rate, *rate)
 	if !*skipSQLite {
-		dir, err := os.MkdirTemp("", "leadcycle-capture-bench")
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		st, err := sqlite.Open(ctx, dir, nil)
+		st, closeDB, err := benchdb.OpenSQLite(ctx, "")
 		if err != nil {
 			log.Fatal(err)
 		}
 		measure(ctx, "SQLite", st, *contacts, *n, *clients, *rate, *seconds)
-		st.Close()
+		closeDB()
 	}
 	if *pgURL != "" {
 		st, drop := openPostgres(ctx, *pgURL)

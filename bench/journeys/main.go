@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"log"
 	"net/mail"
-	"os"
 	"runtime"
 	"time"
 
@@ -25,7 +24,6 @@ import (
 	"github.com/leadcycle/leadcycle/bench/benchdb"
 	"github.com/leadcycle/leadcycle/mailer"
 	"github.com/leadcycle/leadcycle/store/sqldb"
-	"github.com/leadcycle/leadcycle/store/sqlite"
 	"github.com/leadcycle/leadcycle/tracking"
 )
 
@@ -38,17 +36,12 @@ func main() {
 	fmt.Println("| database | contacts | journey (3 steps each) | runs/s | steps/s | baseline raw inserts | journey / raw | mailer | emails/s | peak Go heap |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	if !*skipSQLite {
-		dir, err := os.MkdirTemp("", "leadcycle-journeys-bench")
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		st, err := sqlite.Open(ctx, dir, nil)
+		st, closeDB, err := benchdb.OpenSQLite(ctx, "")
 		if err != nil {
 			log.Fatal(err)
 		}
 		run(ctx, "SQLite", st, *contacts)
-		st.Close()
+		closeDB()
 	}
 	if *pgURL != "" {
 		st, drop, err := benchdb.OpenPostgres(ctx, *pgURL)

@@ -31,7 +31,6 @@ import (
 	"github.com/leadcycle/leadcycle/scoring"
 	"github.com/leadcycle/leadcycle/store/postgres"
 	"github.com/leadcycle/leadcycle/store/sqldb"
-	"github.com/leadcycle/leadcycle/store/sqlite"
 )
 
 // workersFlag and scoreBatchFlag are the number of scorer loops and the
@@ -71,21 +70,12 @@ func main() {
 	}
 	ctx := context.Background()
 	if !*skipSQLite {
-		dir := *dataDir
-		if dir == "" {
-			tmp, err := os.MkdirTemp("", "leadcycle-scoring-bench")
-			if err != nil {
-				log.Fatal(err)
-			}
-			defer os.RemoveAll(tmp)
-			dir = tmp
-		}
-		st, err := sqlite.Open(ctx, dir, nil)
+		st, closeDB, err := benchdb.OpenSQLite(ctx, *dataDir)
 		if err != nil {
 			log.Fatal(err)
 		}
 		run(ctx, "SQLite", st, o)
-		st.Close()
+		closeDB()
 	}
 	if *pgURL != "" && *pgSchema != "" {
 		sep := "?"

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"time"
 
@@ -27,7 +26,6 @@ import (
 	"github.com/leadcycle/leadcycle/bench/benchdb"
 	"github.com/leadcycle/leadcycle/internal/gen"
 	"github.com/leadcycle/leadcycle/store/sqldb"
-	"github.com/leadcycle/leadcycle/store/sqlite"
 )
 
 type options struct {
@@ -46,21 +44,12 @@ func main() {
 	flag.Parse()
 	ctx := context.Background()
 	if !*skipSQLite {
-		dir := *dataDir
-		if dir == "" {
-			tmp, err := os.MkdirTemp("", "leadcycle-segments-bench")
-			if err != nil {
-				log.Fatal(err)
-			}
-			defer os.RemoveAll(tmp)
-			dir = tmp
-		}
-		st, err := sqlite.Open(ctx, dir, nil)
+		st, closeDB, err := benchdb.OpenSQLite(ctx, *dataDir)
 		if err != nil {
 			log.Fatal(err)
 		}
 		run(ctx, "SQLite", st, o)
-		st.Close()
+		closeDB()
 	}
 	if *pgURL != "" {
 		st, drop, err := benchdb.OpenPostgres(ctx, *pgURL)
