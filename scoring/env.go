@@ -69,18 +69,13 @@ type leadVars struct {
 	CreatedAt         time.Time `expr:"created_at"`
 }
 
-// whereVars is the environment of a behaviour's where: one interaction.
+// whereVars is the environment of a behaviour's where: one interaction,
+// with the fields a segment query sees and, besides, its raw properties and
+// the time.
 type whereVars struct {
-	Type       string         `expr:"type"`
-	OccurredAt time.Time      `expr:"occurred_at"`
-	LeadID     string         `expr:"lead_id"`
-	FormID     string         `expr:"form_id"`
-	EmailID    string         `expr:"email_id"`
-	EventID    string         `expr:"event_id"`
-	URL        string         `expr:"url"`
-	Referrer   string         `expr:"referrer"`
-	Properties map[string]any `expr:"properties"`
-	Now        time.Time      `expr:"now"`
+	segInteractionVars `expr:"-"`
+	Properties         map[string]any `expr:"properties"`
+	Now                time.Time      `expr:"now"`
 }
 
 // whereEnv is what where programs run with: a pointer to the variables,

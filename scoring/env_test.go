@@ -8,11 +8,16 @@ import (
 	"github.com/leadcycle/leadcycle"
 )
 
-// tagsOf lists the expr names of a struct's fields.
+// tagsOf lists the expr names of a struct's fields, those of embedded
+// structs in their place.
 func tagsOf(t reflect.Type) []string {
 	var out []string
 	for i := range t.NumField() {
-		out = append(out, t.Field(i).Tag.Get("expr"))
+		if f := t.Field(i); f.Anonymous {
+			out = append(out, tagsOf(f.Type)...)
+		} else {
+			out = append(out, f.Tag.Get("expr"))
+		}
 	}
 	return out
 }

@@ -65,18 +65,12 @@ func (q *SegmentQuery) Matches(s SegmentSubject, now time.Time) bool {
 	if q.Reads["interactions"] {
 		ints := make([]segInteractionVars, len(s.Interactions))
 		for i := range s.Interactions {
-			it := &s.Interactions[i]
-			ints[i] = segInteractionVars{
-				Type: it.Type, OccurredAt: it.OccurredAt,
-				FormID: propertyText(it.Properties, "form_id"), EmailID: propertyText(it.Properties, "email_id"),
-				EventID: propertyText(it.Properties, "event_id"), URL: propertyText(it.Properties, "url"),
-				Referrer: propertyText(it.Properties, "referrer"),
+			// The same fields as a scoring rule's where sees.
+			var w whereVars
+			for _, set := range whereSetters {
+				set.set(&w, &s.Interactions[i])
 			}
-			if it.LeadID != nil {
-				ints[i].LeadID = idText(*it.LeadID)
-			} else {
-				ints[i].LeadID = propertyText(it.Properties, "lead_id")
-			}
+			ints[i] = w.segInteractionVars
 		}
 		env.Field(topInteractions).Set(reflect.ValueOf(ints))
 	}
