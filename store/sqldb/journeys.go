@@ -85,6 +85,8 @@ type compiledJourney struct {
 	goal, exit *scoring.SegmentQuery
 	conditions map[string]*scoring.SegmentQuery // by step id
 	reads      map[string]bool
+	// segments are the ids of the segments its conditions name, by key.
+	segments map[string]leadcycle.ID
 	// templates caches the email templates its steps send, for one pass
 	// of the runner.
 	templates map[leadcycle.ID]*leadcycle.EmailTemplate
@@ -154,28 +156,29 @@ func compileJourney(ctx context.Context, db *DB, q querier, j *leadcycle.Journey
 	if cj.reads["scores"] {
 		cj.reads["leads"] = true
 	}
+	cj.segments = map[string]leadcycle.ID{}
+	for _, q := range cj.queries() {
+		for k, id := range q.Segments {
+			cj.segments[k] = id
+		}
+	}
 	return cj, nil
 }
 
 // journeysUsingSegment refuses to delete a segment that a journey not
 // stopped enters from or names in a condition (in_segment).
 func journeysUsingSegment(ctx context.Context, db *DB, tx *sql.Tx, seg *leadcycle.Segment) error {
-	rows, err := db.QueryQ(ctx, tx, "SELECT id FROM journeys WHERE status <> ? ORDER BY id", leadcycle.JourneyStopped)
+	rows, err := db.QueryQ(ctx, tx, newRepo(db, journeyTable).selectSQL+" WHERE status <> ? ORDER BY id", leadcycle.JourneyStopped)
 	if err != nil {
 		return fmt.Errorf("journeys: %w", err)
 	}
-	ids, err := scanAll(rows, func(r scanner) (int64, error) {
-		var id int64
-		return id, r.Scan(&id)
-	})
+	list, err := scanAll(rows, scanRecord(journeyTable))
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		j, err := newRepo(db, journeyTable).get(ctx, tx, leadcycle.ID(id), false)
-		if err != nil {
-			return err
-		}
+	for k := range list {
+		j := &list[k]
+		id := int64(j.ID)
 		if j.Entry.SegmentID != nil && *j.Entry.SegmentID == seg.ID {
 			return leadcycle.Errorf(leadcycle.EConflict, "journey %d (%s) takes its contacts from this segment; stop or delete it first", id, j.Name)
 		}
@@ -183,8 +186,8 @@ func journeysUsingSegment(ctx context.Context, db *DB, tx *sql.Tx, seg *leadcycl
 		if err != nil {
 			continue // a journey that no longer compiles names nothing usable
 		}
-		for _, q := range append([]*scoring.SegmentQuery{cj.goal, cj.exit}, mapValues(cj.conditions)...) {
-			if q != nil && q.Segments[seg.Key] != 0 {
+		for _, q := range cj.queries() {
+			if q.Segments[seg.Key] != 0 {
 				return leadcycle.Errorf(leadcycle.EConflict, "journey %d (%s) names segment %q in a condition; change it first", id, j.Name, seg.Key)
 			}
 		}
@@ -192,12 +195,18 @@ func journeysUsingSegment(ctx context.Context, db *DB, tx *sql.Tx, seg *leadcycl
 	return nil
 }
 
-func mapValues[K comparable, V any](m map[K]V) []V {
-	out := make([]V, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
+// queries lists the journey's compiled conditions: goal, exit and branches.
+func (cj *compiledJourney) queries() []*scoring.SegmentQuery {
+	var qs []*scoring.SegmentQuery
+	for _, q := range []*scoring.SegmentQuery{cj.goal, cj.exit} {
+		if q != nil {
+			qs = append(qs, q)
+		}
 	}
-	return out
+	for _, q := range cj.conditions {
+		qs = append(qs, q)
+	}
+	return qs
 }
 
 // updatableFields are the fields an update_record step may set, per target;

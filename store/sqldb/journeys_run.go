@@ -275,29 +275,12 @@ func (st *stepper) loadSubject(ctx context.Context) error {
 		return nil
 	}
 	in := members[st.run.contactID]
-	keys := map[string]leadcycle.ID{}
-	for _, q := range st.conditions() {
-		for k, id := range q.Segments {
-			keys[k] = id
-		}
-	}
+	keys := st.cj.segments
 	sub.InSegment = func(key string) bool { return in[keys[key]] }
 	st.sub = sub
 	return nil
 }
 
-func (st *stepper) conditions() []*scoring.SegmentQuery {
-	var qs []*scoring.SegmentQuery
-	for _, q := range []*scoring.SegmentQuery{st.cj.goal, st.cj.exit} {
-		if q != nil {
-			qs = append(qs, q)
-		}
-	}
-	for _, q := range st.cj.conditions {
-		qs = append(qs, q)
-	}
-	return qs
-}
 
 // stepResult is what a step did: go on to next (or end there), wait, or
 // exit.
