@@ -281,7 +281,6 @@ func (st *stepper) loadSubject(ctx context.Context) error {
 	return nil
 }
 
-
 // stepResult is what a step did: go on to next (or end there), wait, or
 // exit.
 type stepResult struct {
