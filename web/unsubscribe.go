@@ -60,16 +60,24 @@ func (t *tracker) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	changed, err := t.s.store.Emails().Unsubscribe(r.Context(), c.ContactID, c.EmailID)
+	if changed {
+		logger(r.Context()).Info("unsubscribed", "contact", c.ContactID.String(), "email", c.EmailID)
+	}
+	t.outcomePage(w, r, "email.unsubscribe.title", changed, err, "email.unsubscribe.done", "email.unsubscribe.already")
+}
+
+// outcomePage says what following a link did: done or already so, or that
+// the contact is gone.
+func (t *tracker) outcomePage(w http.ResponseWriter, r *http.Request, title string, changed bool, err error, done, already string) {
 	switch {
 	case leadcycle.ErrorCode(err) == leadcycle.ENotFound:
-		t.linkPage(w, r, http.StatusOK, "email.unsubscribe.title", "email.link.gone", "")
+		t.linkPage(w, r, http.StatusOK, title, "email.link.gone", "")
 	case err != nil:
 		writeError(w, r, err)
 	case changed:
-		logger(r.Context()).Info("unsubscribed", "contact", c.ContactID.String(), "email", c.EmailID)
-		t.linkPage(w, r, http.StatusOK, "email.unsubscribe.title", "email.unsubscribe.done", "")
+		t.linkPage(w, r, http.StatusOK, title, done, "")
 	default:
-		t.linkPage(w, r, http.StatusOK, "email.unsubscribe.title", "email.unsubscribe.already", "")
+		t.linkPage(w, r, http.StatusOK, title, already, "")
 	}
 }
 
@@ -85,16 +93,7 @@ func (t *tracker) confirmConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	changed, err := t.s.store.Emails().ConfirmConsent(r.Context(), c.ContactID, c.EmailID)
-	switch {
-	case leadcycle.ErrorCode(err) == leadcycle.ENotFound:
-		t.linkPage(w, r, http.StatusOK, "email.confirm.title", "email.link.gone", "")
-	case err != nil:
-		writeError(w, r, err)
-	case changed:
-		t.linkPage(w, r, http.StatusOK, "email.confirm.title", "email.confirm.done", "")
-	default:
-		t.linkPage(w, r, http.StatusOK, "email.confirm.title", "email.confirm.already", "")
-	}
+	t.outcomePage(w, r, "email.confirm.title", changed, err, "email.confirm.done", "email.confirm.already")
 }
 
 func init() {
