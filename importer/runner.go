@@ -291,7 +291,12 @@ func (r *Runner) read(ctx context.Context, position int64, src tabular.Reader, p
 		}
 	}
 	var read int64
-	b := &leadcycle.ImportBatch{}
+	size := r.batchSize()
+	// Each batch's rows are allocated once, at the size of a batch.
+	newBatch := func() *leadcycle.ImportBatch {
+		return &leadcycle.ImportBatch{Rows: make([]leadcycle.ImportRow, 0, size)}
+	}
+	b := newBatch()
 	for {
 		row, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -311,13 +316,13 @@ func (r *Runner) read(ctx context.Context, position int64, src tabular.Reader, p
 		} else {
 			p.add(b, row)
 		}
-		if len(b.Rows)+int(b.Failed) >= r.batchSize() {
+		if len(b.Rows)+int(b.Failed) >= size {
 			b.Position = read
 			b.BytesDone, _ = src.Progress()
 			if !send(batchOrError{batch: b}) {
 				return
 			}
-			b = &leadcycle.ImportBatch{}
+			b = newBatch()
 		}
 	}
 	b.Position = max(read, position)

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/leadcycle/leadcycle/internal/gctune"
 	"io"
 	"log"
 	"log/slog"
@@ -33,6 +34,8 @@ import (
 )
 
 func main() {
+	// The collector runs as it does in the leadcycle binary.
+	gctune.Apply(os.Getenv)
 	n := flag.Int("n", 5000, "operations per measurement")
 	conc := flag.String("c", "1,8", "comma-separated client concurrency levels")
 	pgURL := flag.String("postgres", os.Getenv("LEADCYCLE_TEST_POSTGRES"), "PostgreSQL URL; empty skips PostgreSQL")

@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/leadcycle/leadcycle/internal/gctune"
 	"io"
 	"log"
 	"log/slog"
@@ -34,6 +35,8 @@ import (
 )
 
 func main() {
+	// The collector runs as it does in the leadcycle binary.
+	gctune.Apply(os.Getenv)
 	contacts := flag.Int("contacts", 1_000_000, "existing contacts to generate first")
 	n := flag.Int("n", 5000, "submissions per throughput measurement")
 	clients := flag.Int("c", 8, "concurrent clients for the throughput measurement")

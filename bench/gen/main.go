@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"github.com/leadcycle/leadcycle/internal/gctune"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -30,6 +31,8 @@ import (
 )
 
 func main() {
+	// The collector runs as it does in the leadcycle binary.
+	gctune.Apply(os.Getenv)
 	contacts := flag.Int("contacts", 100_000, "contacts to generate")
 	interactions := flag.Int("interactions", 1_000_000, "interactions to generate")
 	seed := flag.Uint64("seed", 1, "seed")

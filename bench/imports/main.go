@@ -16,6 +16,7 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
+	"github.com/leadcycle/leadcycle/internal/gctune"
 	"io"
 	"log"
 	"os"
@@ -38,12 +39,15 @@ import (
 )
 
 func main() {
+	// The collector runs as it does in the leadcycle binary.
+	gctune.Apply(os.Getenv)
 	n := flag.Int("rows", 1_000_000, "rows of the CSV, and existing contacts")
 	existing := flag.Int("existing", 0, "existing contacts (default: -rows)")
 	batch := flag.Int("batch", importer.DefaultBatchSize, "rows per transaction")
 	pgURL := flag.String("postgres", "", "PostgreSQL URL; empty skips PostgreSQL")
 	skipSQLite := flag.Bool("no-sqlite", false, "skip SQLite")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the import to this file")
+	memProfile := flag.String("memprofile", "", "write a profile of the allocations made during the import to this file")
 	dir := flag.String("dir", "", "work directory (default: a temporary one, removed)")
 	pristine := flag.String("pristine", "", "SQLite only: keep the generated database here and copy it for each run (saves regenerating)")
 	flag.Parse()
@@ -75,7 +79,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		run(ctx, "SQLite", st, base, work, *n, *existing, *batch, *cpuProfile, generated)
+		run(ctx, "SQLite", st, base, work, *n, *existing, *batch, profiles{*cpuProfile, *memProfile}, generated)
 		st.Close()
 		base.Close()
 	}
@@ -88,13 +92,14 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		run(ctx, "PostgreSQL", st, base, work, *n, *existing, *batch, pgProfile(*cpuProfile, *skipSQLite), false)
+		run(ctx, "PostgreSQL", st, base, work, *n, *existing, *batch, pgProfiles(profiles{*cpuProfile, *memProfile}, *skipSQLite), false)
 		drop()
 		dropBase()
 	}
 }
 
-func run(ctx context.Context, name string, st, base *sqldb.Store, work string, n, existing, batch int, profile string, generated bool) {
+func run(ctx context.Context, name string, st, base *sqldb.Store, work string, n, existing, batch int, prof profiles, generated bool) {
+	profile, allocs := prof.cpu, prof.allocs
 	if !generated {
 		start := time.Now()
 		load(ctx, st, existing)
@@ -116,11 +121,17 @@ func run(ctx context.Context, name string, st, base *sqldb.Store, work string, n
 		}
 		pprof.StartCPUProfile(f)
 	}
+	if allocs != "" {
+		runtime.MemProfileRate = 64 << 10
+	}
 	t0, cpu0 := time.Now(), cpuTime()
 	job := importFile(ctx, st, file, batch)
 	took, cpu := time.Since(t0), cpuTime()-cpu0
 	if profile != "" {
 		pprof.StopCPUProfile()
+	}
+	if allocs != "" {
+		writeAllocs(allocs)
 	}
 	heap, rss := peak()
 
@@ -359,9 +370,28 @@ func cpuTime() time.Duration {
 
 // pgProfile profiles the PostgreSQL run only when SQLite is skipped (one
 // profile per run).
-func pgProfile(path string, skipSQLite bool) string {
+// profiles are the files the import's CPU and allocation profiles go to
+// (empty: none).
+type profiles struct{ cpu, allocs string }
+
+// pgProfiles keeps the profiles for PostgreSQL only when SQLite does not run
+// (one file per profile and run).
+func pgProfiles(p profiles, skipSQLite bool) profiles {
 	if skipSQLite {
-		return path
+		return p
 	}
-	return ""
+	return profiles{}
+}
+
+// writeAllocs writes the allocation profile of what ran since
+// MemProfileRate was set.
+func writeAllocs(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		log.Fatal(err)
+	}
 }

@@ -15,8 +15,10 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"github.com/leadcycle/leadcycle/internal/gctune"
 	"log"
 	"net/mail"
+	"os"
 	"runtime"
 	"time"
 
@@ -28,6 +30,8 @@ import (
 )
 
 func main() {
+	// The collector runs as it does in the leadcycle binary.
+	gctune.Apply(os.Getenv)
 	contacts := flag.Int("contacts", 20_000, "contacts that go through the journey")
 	pgURL := flag.String("postgres", "", "PostgreSQL URL; empty skips PostgreSQL")
 	skipSQLite := flag.Bool("no-sqlite", false, "skip SQLite")

@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/leadcycle/leadcycle/internal/gctune"
 	"log"
 	"math/rand/v2"
 	"os"
@@ -44,6 +45,8 @@ type options struct {
 }
 
 func main() {
+	// The collector runs as it does in the leadcycle binary.
+	gctune.Apply(os.Getenv)
 	var o options
 	flag.IntVar(&o.contacts, "contacts", 1_000_000, "contacts to generate")
 	flag.IntVar(&o.leads, "leads", 1_000_000, "leads to generate (at most one per contact)")

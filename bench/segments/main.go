@@ -17,8 +17,10 @@ import (
 	"database/sql"
 	"flag"
 	"fmt"
+	"github.com/leadcycle/leadcycle/internal/gctune"
 	"log"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"time"
 
@@ -33,6 +35,8 @@ type options struct {
 }
 
 func main() {
+	// The collector runs as it does in the leadcycle binary.
+	gctune.Apply(os.Getenv)
 	var o options
 	flag.IntVar(&o.contacts, "contacts", 1_000_000, "contacts to generate")
 	flag.IntVar(&o.interactions, "interactions", 10_000_000, "interactions to generate")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/leadcycle/leadcycle/internal/gctune"
 	"io"
 	"os"
 	"os/signal"
@@ -24,6 +25,7 @@ import (
 var version = ""
 
 func main() {
+	gctune.Apply(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
