@@ -184,18 +184,23 @@ func (sc *scratch) conditions(r *rule, env any) bool {
 // (then highest id first), as indices in sc.order.
 func (sc *scratch) sortInteractions(types []string, ints []leadcycle.Interaction) {
 	sc.order = sc.order[:0]
-	for i := range ints {
+	// From the end: histories kept in time order (a cached account's) come
+	// out newest first already, and need no sort.
+	for i := len(ints) - 1; i >= 0; i-- {
 		if slices.Contains(types, ints[i].Type) {
 			sc.order = append(sc.order, int32(i))
 		}
 	}
-	slices.SortFunc(sc.order, func(a, b int32) int {
+	newestFirst := func(a, b int32) int {
 		x, y := &ints[a], &ints[b]
 		if c := y.OccurredAt.Compare(x.OccurredAt); c != 0 {
 			return c
 		}
 		return cmp.Compare(y.ID, x.ID)
-	})
+	}
+	if !slices.IsSortedFunc(sc.order, newestFirst) {
+		slices.SortFunc(sc.order, newestFirst)
+	}
 }
 
 // rule evaluates the behaviours of a rule whose conditions hold. It returns

@@ -40,7 +40,7 @@ var workersFlag, scoreBatchFlag int
 
 type options struct {
 	contacts, leads, interactions int
-	rate, seconds, batch          int
+	rate, seconds, batch, writers int
 	only                          string
 }
 
@@ -54,6 +54,7 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 10_000, "offered interactions per second in the real-time phase")
 	flag.IntVar(&o.seconds, "seconds", 30, "duration of the real-time phase")
 	flag.IntVar(&o.batch, "batch", 100, "interactions per request in the real-time phase")
+	flag.IntVar(&o.writers, "writers", 4, "concurrent writers (API clients) in the real-time phase")
 	flag.IntVar(&workersFlag, "workers", 2, "scorer loops in the real-time phase")
 	flag.IntVar(&scoreBatchFlag, "score-batch", 500, "leads per scorer round in the real-time phase")
 	flag.StringVar(&o.only, "only", "", "run one phase only: rescore, realtime or queue (the scorer alone emptying a queue of 50,000 leads)")
@@ -136,6 +137,13 @@ func run(ctx context.Context, name string, st *sqldb.Store, o options) {
 	for _, q := range []string{"DELETE FROM lead_scores", "DELETE FROM score_ledger", "DELETE FROM score_queue", "DELETE FROM outbox", "DELETE FROM lead_timeline WHERE kind <> 'created'", "UPDATE leads SET stage = 'inquiry'", "DELETE FROM scoring_models",
 		"UPDATE leads SET sales_ready = FALSE, telesales_ready = FALSE WHERE status = 'open'"} {
 		if _, err := st.W.ExecContext(ctx, q); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if st.Dialect.SingleNode {
+		// The rescore reads every interaction; the scorer's tail need not
+		// read the generated ones again.
+		if _, err := st.W.ExecContext(ctx, "UPDATE score_tail SET position = (SELECT COALESCE(MAX(id), 0) FROM interactions)"); err != nil {
 			log.Fatal(err)
 		}
 	}
@@ -347,7 +355,7 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 		close(workerDone)
 	}()
 	st.ScoringLag(true)
-	const producers = 4
+	producers := o.writers
 	period := time.Duration(float64(time.Second) * float64(producers*o.batch) / float64(o.rate))
 	var sent atomic.Int64
 	var wg sync.WaitGroup
@@ -371,15 +379,8 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 	}
 	wg.Wait()
 	offered := time.Since(start)
-	// Wait until every lead enqueued by the last interaction is scored.
-	for {
-		var queued int
-		st.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", st.Clock.Now().UnixMicro()).Scan(&queued)
-		if queued == 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	// Wait until every lead the last interactions affect is scored.
+	waitScored(ctx, st, 20*time.Millisecond)
 	total := time.Since(start)
 	stopWorker()
 	<-workerDone
@@ -462,14 +463,7 @@ func queueDrain(ctx context.Context, name string, st *sqldb.Store) {
 		(&scoring.Worker{Store: st.Scoring(), Batch: 2000, Idle: 5 * time.Millisecond}).Run(wctx)
 		close(done)
 	}()
-	for {
-		var queued int
-		st.R.QueryRowContext(ctx, st.Q("SELECT COUNT(*) FROM score_queue WHERE due_at <= ?"), st.Clock.Now().UnixMicro()).Scan(&queued)
-		if queued == 0 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitScored(ctx, st, 10*time.Millisecond)
 	took := time.Since(start)
 	stop()
 	<-done
@@ -480,4 +474,18 @@ func liveModels(ctx context.Context, st *sqldb.Store) int {
 	var n int
 	st.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM scoring_models WHERE status = 'live' AND rescore_state = 'done'").Scan(&n)
 	return n
+}
+
+// waitScored returns when the scorer has nothing left to do.
+func waitScored(ctx context.Context, st *sqldb.Store, poll time.Duration) {
+	for {
+		leads, interactions, err := st.ScoringBacklog(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if leads == 0 && interactions == 0 {
+			return
+		}
+		time.Sleep(poll)
+	}
 }

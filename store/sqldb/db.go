@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -104,9 +105,14 @@ type DB struct {
 	// (*sql.Tx → map[kind][]MatchingStrategy): a capture needs them several
 	// times, and they cannot change under it.
 	strategiesInTx sync.Map
+	// afterCommit holds, per *sql.Tx, what to run once it commits (see
+	// onCommit).
+	afterCommit sync.Map
 	// claims holds the leads being scored when claims live in memory
 	// (Dialect.SingleNode): one set for every Store on this database.
 	claims inflight
+	// tail hands new interactions to the scorer (Dialect.SingleNode).
+	tail interactionTail
 	// segClaims holds the contacts being evaluated for segments when claims
 	// live in memory (Dialect.SingleNode).
 	segClaims inflight
@@ -174,6 +180,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer db.strategiesInTx.Delete(tx)
+	defer db.afterCommit.Delete(tx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -181,7 +188,34 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	db.committed(tx)
 	return nil
+}
+
+// onCommit runs fn after tx commits (not if it rolls back). Work that
+// caches what transactions write uses it to forget what a transaction
+// changed only once others can read the change.
+func (db *DB) onCommit(tx *sql.Tx, fn func()) {
+	for {
+		cur, loaded := db.afterCommit.LoadOrStore(tx, &[]func(){fn})
+		if !loaded {
+			return
+		}
+		fns := cur.(*[]func())
+		next := append(slices.Clone(*fns), fn)
+		if db.afterCommit.CompareAndSwap(tx, fns, &next) {
+			return
+		}
+	}
+}
+
+// committed runs what onCommit registered for tx.
+func (db *DB) committed(tx *sql.Tx) {
+	if fns, ok := db.afterCommit.LoadAndDelete(tx); ok {
+		for _, fn := range *fns.(*[]func()) {
+			fn()
+		}
+	}
 }
 
 // InConnTxRetry is InTxRetry on a connection of its own, for work that
@@ -201,6 +235,7 @@ func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Co
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer db.strategiesInTx.Delete(tx)
+	defer db.afterCommit.Delete(tx)
 	if err := fn(conn, tx); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -208,6 +243,7 @@ func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Co
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	db.committed(tx)
 	return nil
 }
 

@@ -69,6 +69,9 @@ func enqueueFrom(ctx context.Context, db *DB, tx *sql.Tx, from, cause, where str
 // Hooks that enqueue rescoring; installed in init.
 
 func interactionEnqueues(ctx context.Context, db *DB, tx *sql.Tx, _, i *leadcycle.Interaction) error {
+	if covered, err := db.tailCovers(ctx, tx, i.ID); err != nil || covered {
+		return err // the scorer reads it by id
+	}
 	cause := fmt.Sprintf("interaction %s (%s)", i.ID, i.Type)
 	if err := enqueueLeads(ctx, db, tx, cause, "l.contact_id = ?", int64(i.ContactID)); err != nil {
 		return err
@@ -122,6 +125,7 @@ func leadEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lea
 // contactDeleteEnqueues rescores the leads that lose the contact (its own,
 // and the account-based leads of its account, which lose its interactions).
 func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle.Contact) error {
+	db.forgetAccountHistory(tx)
 	cause := fmt.Sprintf("contact %s deleted", c.ID)
 	if err := enqueueLeads(ctx, db, tx, cause, "l.contact_id = ?", int64(c.ID)); err != nil {
 		return err
@@ -134,6 +138,7 @@ func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle
 
 // accountDeleteEnqueues rescores the leads that lose the account.
 func accountDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, a *leadcycle.Account) error {
+	db.forgetAccountHistory(tx)
 	cause := fmt.Sprintf("account %s deleted", a.ID)
 	if err := enqueueLeads(ctx, db, tx, cause, "l.account_id = ?", int64(a.ID)); err != nil {
 		return err
@@ -212,58 +217,117 @@ func (s *Store) liveModels(ctx context.Context) ([]*scoring.Model, error) {
 	return out, nil
 }
 
-// processQueue claims due queue entries and rescores their leads: it reads
+// processQueue claims due queue entries (and, on a single-node database,
+// the next range of new interactions) and rescores their leads: it reads
 // and scores the batch, then writes the results in one transaction.
 func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max int) (n int, err error) {
-	now := s.Clock.Now()
-	claimed, err := s.claim(ctx, now, max)
-	if err != nil || len(claimed) == 0 {
+	now, claimed, tail, err := s.takeWork(ctx, max)
+	if err != nil {
 		return 0, err
 	}
-	defer s.release(claimed)
+	if len(claimed) == 0 && (tail == nil || tail.read == 0) {
+		return 0, nil
+	}
+	committed := false
 	defer func() {
+		s.release(claimed)
+		s.releaseTail(tail, committed)
 		if err != nil {
 			s.unclaim(claimed)
 		}
+		if tail != nil && tail.done != nil {
+			close(tail.done) // the next round may write
+		}
 	}()
-	score := func(q querier) (*plan, error) {
-		p := newPlan(now)
-		if len(models) == 0 {
-			return p, nil
+	ids := leadIDsOf(claimed)
+	causes := make(map[leadcycle.ID]string, len(claimed))
+	for _, c := range claimed {
+		causes[leadcycle.ID(c.leadID)] = c.cause
+	}
+	if tail != nil {
+		ids = append(ids, tail.leads...)
+		cause := fmt.Sprintf("interactions %d…%d", tail.rng.from+1, tail.rng.to)
+		for _, id := range tail.leads {
+			causes[leadcycle.ID(id)] = cause
 		}
-		ids := make([]int64, len(claimed))
-		causes := make(map[leadcycle.ID]string, len(claimed))
-		for i, c := range claimed {
-			ids[i] = c.leadID
-			causes[leadcycle.ID(c.leadID)] = c.cause
-		}
-		b, err := s.loadBatch(ctx, q, ids, models, now, true)
+	}
+	p := newPlan(now)
+	if len(models) > 0 && len(ids) > 0 {
+		b, err := s.loadBatch(ctx, s.R, ids, models, now, batchRead{scores: true, live: true})
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		for _, l := range b.leads {
 			p.scoreLead(b, l, models, causes[l.ID])
 		}
-		return p, nil
 	}
-	p, err := score(s.R)
-	if err != nil {
-		return 0, err
+	if tail != nil {
+		// Rounds commit in the order they took their work (see tailWork).
+		select {
+		case <-tail.after:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
 	}
+	var pos int64
 	err = s.InTxRetry(ctx, func(tx *sql.Tx) error {
 		if err := p.write(ctx, s.DB, tx); err != nil {
 			return err
 		}
-		return p.settle(ctx, s.DB, tx, claimed)
+		if err := p.settle(ctx, s.DB, tx, claimed); err != nil {
+			return err
+		}
+		if tail != nil {
+			var err error
+			pos, err = p.settleTail(ctx, s, tx, tail)
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
+	committed = true
 	done := s.Clock.Now()
 	for _, c := range claimed {
 		s.observeLag(done.Sub(c.enqueued))
 	}
-	return len(claimed), nil
+	n = len(claimed)
+	if tail != nil {
+		s.tailStored(pos)
+		for _, at := range tail.since {
+			s.observeLag(done.Sub(at))
+		}
+		n += tail.read
+	}
+	return n, nil
+}
+
+// takeWork takes a round's work: the clock reading the round scores at, due
+// queue entries, and on a single-node database the next range of new
+// interactions, one round at a time (see tailWork).
+func (s *Store) takeWork(ctx context.Context, max int) (time.Time, []queued, *tailWork, error) {
+	if !s.Dialect.SingleNode {
+		now := s.Clock.Now()
+		claimed, err := s.claim(ctx, now, max)
+		return now, claimed, nil, err
+	}
+	s.DB.tail.round.Lock()
+	defer s.DB.tail.round.Unlock()
+	now := s.Clock.Now()
+	claimed, err := s.claim(ctx, now, max)
+	if err != nil {
+		return now, nil, nil, err
+	}
+	tail, err := s.takeTailWork(ctx, max, claimed)
+	if err != nil {
+		s.release(claimed)
+		return now, nil, nil, err
+	}
+	if len(claimed) > 0 || tail.read > 0 {
+		tail.after, tail.done = s.DB.tail.nextTurn()
+	}
+	return now, claimed, tail, nil
 }
 
 // claim takes up to max due queue entries for claimLease.
@@ -477,7 +541,7 @@ func (s *Store) prepareRescore(ctx context.Context, cm *scoring.Model, cursor in
 		}
 	}
 	models := []*scoring.Model{cm}
-	b, err := s.loadBatch(ctx, s.R, ids, models, now, true)
+	b, err := s.loadBatch(ctx, s.R, ids, models, now, batchRead{scores: true})
 	if err != nil {
 		rp.err = err
 		return rp
@@ -966,7 +1030,19 @@ func (b *batch) subject(l *leadcycle.Lead, cm *scoring.Model) scoring.Subject {
 
 // loadBatch reads the leads with ids, their contacts and accounts, their
 // current scores and the interactions the models need.
-func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []*scoring.Model, now time.Time, withScores bool) (*batch, error) {
+// batchRead says what loadBatch reads, and how.
+type batchRead struct {
+	// scores reads the leads' stored scores too.
+	scores bool
+	// live is set by the real-time rounds, which score every live model at
+	// once: on a single-node database they read each contact's whole
+	// history in one range and take account histories from memory (see
+	// accountHistory). A rescore job scores one model, whose few types are
+	// cheaper read one range each.
+	live bool
+}
+
+func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []*scoring.Model, now time.Time, how batchRead) (*batch, error) {
 	b := &batch{contacts: map[leadcycle.ID]*leadcycle.Contact{}, accounts: map[leadcycle.ID]*leadcycle.Account{},
 		byContact: map[leadcycle.ID][]leadcycle.Interaction{}, byAccount: map[leadcycle.ID][]leadcycle.Interaction{}, scores: map[scoreKey]storedScore{},
 		scored: map[leadcycle.ID]bool{}}
@@ -1015,17 +1091,25 @@ func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []
 			contactTargets = contactIDs
 		}
 	}
-	if err := s.loadInteractions(ctx, q, interactionNeeds(contactModels, now), "i.contact_id", "interactions i", contactTargets,
-		func(o leadcycle.ID, i leadcycle.Interaction) { b.byContact[o] = append(b.byContact[o], i) }); err != nil {
+	addContact := func(o leadcycle.ID, i leadcycle.Interaction) { b.byContact[o] = append(b.byContact[o], i) }
+	if how.live && s.Dialect.SingleNode {
+		if err := s.loadContactInteractions(ctx, q, interactionNeeds(contactModels, now), contactTargets, addContact); err != nil {
+			return nil, err
+		}
+	} else if err := s.loadInteractions(ctx, q, interactionNeeds(contactModels, now), "i.contact_id", "interactions i", contactTargets, addContact); err != nil {
 		return nil, err
 	}
 	// Interactions carry their contact's account (kept in step when the
 	// contact moves), so an account's history is one index range per type.
-	if err := s.loadInteractions(ctx, q, interactionNeeds(accountModels, now), "i.account_id", "interactions i", accountTargets,
-		func(o leadcycle.ID, i leadcycle.Interaction) { b.byAccount[o] = append(b.byAccount[o], i) }); err != nil {
+	addAccount := func(o leadcycle.ID, i leadcycle.Interaction) { b.byAccount[o] = append(b.byAccount[o], i) }
+	if how.live {
+		if err := s.accountInteractions(ctx, q, interactionNeeds(accountModels, now), accountTargets, addAccount); err != nil {
+			return nil, err
+		}
+	} else if err := s.loadInteractions(ctx, q, interactionNeeds(accountModels, now), "i.account_id", "interactions i", accountTargets, addAccount); err != nil {
 		return nil, err
 	}
-	if withScores && len(models) > 0 {
+	if how.scores && len(models) > 0 {
 		if err := s.loadStoredScores(ctx, q, b, ids); err != nil {
 			return nil, err
 		}
@@ -1172,6 +1256,65 @@ func (s *Store) loadInteractions(ctx context.Context, q querier, n needs, owner,
 			}
 		}
 		add(owner, i)
+	}
+	return rows.Err()
+}
+
+// loadContactInteractions is loadInteractions for contacts in the real-time
+// rounds on SQLite: one index range per contact, every type, instead of one
+// per contact and type. A contact's history is short, and one seek per
+// contact costs less than one per type; the types and times the models do
+// not use are dropped here. Properties (and the row's lead and account) are read from the table
+// only for the rows a where filter looks at: SQLite seeks the table row only
+// when a CASE needs it.
+func (s *Store) loadContactInteractions(ctx context.Context, q querier, n needs, ids []int64, add func(owner leadcycle.ID, i leadcycle.Interaction)) error {
+	if len(n.since) == 0 || len(ids) == 0 {
+		return nil
+	}
+	since := make(map[string]int64, len(n.since))
+	oldest := int64(1<<63 - 1)
+	for t, from := range n.since {
+		since[t] = micros(from)
+		oldest = min(oldest, micros(from))
+	}
+	var conds []string
+	var args []any
+	for _, t := range sortedTypes(n.propsSince) {
+		conds = append(conds, "(i.type = ? AND i.occurred_at >= ?)")
+		args = append(args, t, micros(n.propsSince[t]))
+	}
+	props := "0"
+	if len(conds) > 0 {
+		props = strings.Join(conds, " OR ")
+	}
+	var all []any
+	for range 3 {
+		all = append(all, args...)
+	}
+	all = append(all, s.Dialect.IDsArg(uniqueIDs(ids)), oldest)
+	rows, err := s.QueryQ(ctx, q, "SELECT i.contact_id, i.id, i.type, i.occurred_at, CASE WHEN "+props+" THEN i.properties END, CASE WHEN "+props+" THEN i.lead_id END, CASE WHEN "+props+
+		" THEN i.account_id END FROM interactions i WHERE "+s.Dialect.InIDs("i.contact_id")+" AND i.occurred_at >= ?", all...)
+	if err != nil {
+		return fmt.Errorf("load interactions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var i leadcycle.Interaction
+		var at int64
+		var props []byte
+		if err := rows.Scan(idCol{&i.ContactID}, idCol{&i.ID}, &i.Type, &at, &props, nullIDCol{&i.LeadID}, nullIDCol{&i.AccountID}); err != nil {
+			return fmt.Errorf("load interactions: %w", err)
+		}
+		if from, used := since[i.Type]; !used || at < from {
+			continue
+		}
+		i.OccurredAt = time.UnixMicro(at).UTC()
+		if props != nil {
+			if err := (jsonCol{&i.Properties}).Scan(props); err != nil {
+				return err
+			}
+		}
+		add(i.ContactID, i)
 	}
 	return rows.Err()
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -260,7 +261,7 @@ func (x scoringStore) PreviewScore(ctx context.Context, modelID, leadID leadcycl
 		return d, err
 	}
 	now := x.s.Clock.Now()
-	b, err := x.s.loadBatch(ctx, x.s.R, []int64{int64(leadID)}, []*scoring.Model{cm}, now, true)
+	b, err := x.s.loadBatch(ctx, x.s.R, []int64{int64(leadID)}, []*scoring.Model{cm}, now, batchRead{scores: true})
 	if err != nil {
 		return d, err
 	}
@@ -378,7 +379,7 @@ func (x scoringStore) UnscorableLeads(ctx context.Context, modelID leadcycle.ID,
 			break
 		}
 		after = ids[len(ids)-1]
-		b, err := x.s.loadBatch(ctx, x.s.R, ids, nil, now, false)
+		b, err := x.s.loadBatch(ctx, x.s.R, ids, nil, now, batchRead{})
 		if err != nil {
 			return page, err
 		}
@@ -454,7 +455,9 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 		if err != nil {
 			return err
 		}
-		var contactIDs, accountIDs []int64
+		// contactIDs and accountIDs are those of the interactions the
+		// scorer does not read by id (see scorer_tail.go).
+		var contactIDs, accountIDs, segmentContacts []int64
 		for i := range items {
 			it := &items[i]
 			acc, ok := accounts[it.ContactID]
@@ -469,21 +472,33 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 			if it.AccountID == nil && acc != 0 {
 				it.AccountID = leadcycle.IDPtr(acc)
 			}
-			var id int64
-			if err := s.QueryRowQ(ctx, tx, s.interactions.insertSQL, interactionTable.values(it)...).Scan(&id); err != nil {
-				return itemError(i, s.interactions.writeErr(err))
-			}
-			it.ID = leadcycle.ID(id)
+		}
+		if err := s.insertInteractions(ctx, tx, items); err != nil {
+			return err
+		}
+		for i := range items {
+			it := &items[i]
 			// Journeys the interaction triggers, and branches waiting for it.
 			if err := interactionJourneys(ctx, s.DB, tx, nil, it); err != nil {
 				return itemError(i, err)
+			}
+			segmentContacts = append(segmentContacts, int64(it.ContactID))
+			if covered, err := s.tailCovers(ctx, tx, it.ID); err != nil {
+				return err
+			} else if covered {
+				continue // the scorer reads it by id
 			}
 			contactIDs = append(contactIDs, int64(it.ContactID))
 			if it.AccountID != nil {
 				accountIDs = append(accountIDs, int64(*it.AccountID))
 			}
 		}
-		if len(items) == 0 {
+		if len(segmentContacts) > 0 {
+			if err := whenSegmentsRead(ctx, s.DB, tx, "interactions", func() error { return enqueueSegmentIDs(ctx, s.DB, tx, segmentContacts) }); err != nil {
+				return err
+			}
+		}
+		if len(contactIDs) == 0 {
 			return nil
 		}
 		cause := fmt.Sprintf("interaction %s (%s)", items[0].ID, items[0].Type)
@@ -493,14 +508,33 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 		if err := enqueueLeads(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.contact_id"), s.Dialect.IDsArg(uniqueIDs(contactIDs))); err != nil {
 			return err
 		}
-		if err := whenSegmentsRead(ctx, s.DB, tx, "interactions", func() error { return enqueueSegmentIDs(ctx, s.DB, tx, contactIDs) }); err != nil {
-			return err
-		}
 		if len(accountIDs) == 0 {
 			return nil
 		}
 		return enqueueAccountBased(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.account_id"), s.Dialect.IDsArg(uniqueIDs(accountIDs)))
 	})
+}
+
+// insertInteractions writes checked interactions with ids reserved for them,
+// in multi-row statements.
+func (s *Store) insertInteractions(ctx context.Context, tx *sql.Tx, items []leadcycle.Interaction) error {
+	if len(items) == 0 {
+		return nil
+	}
+	ids, err := s.Dialect.NextIDs(ctx, tx, "interactions", len(items))
+	if err != nil {
+		return fmt.Errorf("reserve interaction ids: %w", err)
+	}
+	rows := make([][]any, len(items))
+	for i := range items {
+		items[i].ID = leadcycle.ID(ids[i])
+		rows[i] = append([]any{ids[i]}, interactionTable.values(&items[i])...)
+	}
+	prefix := "INSERT INTO interactions (id, " + strings.Join(interactionTable.cols, ", ") + ") VALUES "
+	if err := execRows(ctx, s.DB, tx, prefix, "", rows); err != nil {
+		return s.interactions.writeErr(err)
+	}
+	return nil
 }
 
 // contactAccounts returns the account (0 for none) of every contact the

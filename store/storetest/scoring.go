@@ -393,6 +393,84 @@ var scoringTests = []test{
 			t.Errorf("sales-ready events: %d, want exactly 1 (%v)", count[leadcycle.EventLeadSalesReady], events)
 		}
 	}},
+	{"scores_current_under_concurrent_batches", func(t *testing.T, e *env) {
+		// Four writers store batches of opens for six contacts (two of one
+		// account with an account-based lead) while three loops score in
+		// small rounds; every lead ends with exactly its opens.
+		days := ptr(30)
+		contactModel := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{Name: "Contact opens", Rules: []leadcycle.ScoringRule{
+			{Name: "Opens", Points: 1, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime, WindowDays: days}}}}})
+		accountModel := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{Name: "Account opens", Target: leadcycle.TargetAccount, Rules: []leadcycle.ScoringRule{
+			{Name: "Opens", Points: 1, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime, WindowDays: days}}}}})
+		acme := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Acme"})
+		var contacts []*leadcycle.Contact
+		var leads []*leadcycle.Lead
+		for i := range 6 {
+			c := &leadcycle.Contact{Email: fmt.Sprintf("c%d@example.org", i)}
+			if i < 2 {
+				c.AccountID = &acme.ID
+			}
+			contacts = append(contacts, MustCreateContact(t, e.ctx, e.s, c))
+			leads = append(leads, MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: fmt.Sprint("lead ", i), ContactID: &contacts[i].ID}))
+		}
+		acmeLead := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Acme", AccountID: &acme.ID})
+		MustDrainScoring(t, e.ctx, e.s)
+		nodes := []leadcycle.Store{e.s, e.s, e.s}
+		if sib, ok := e.s.(interface{ Sibling() leadcycle.Store }); ok {
+			nodes[2] = sib.Sibling()
+		}
+		var writers, workers sync.WaitGroup
+		stop := make(chan struct{})
+		errs := make(chan error, 20)
+		for _, node := range nodes {
+			workers.Go(func() {
+				for {
+					if _, err := node.Scoring().ProcessDue(e.ctx, 7); err != nil {
+						errs <- err
+						return
+					}
+					select {
+					case <-stop:
+						return
+					default:
+					}
+				}
+			})
+		}
+		opens := make([]int, len(contacts))
+		for w := range 4 {
+			batches := make([][]leadcycle.Interaction, 10)
+			for b := range batches {
+				for i := range 12 {
+					k := (w + b + i) % len(contacts)
+					opens[k]++
+					batches[b] = append(batches[b], leadcycle.Interaction{Type: "email_opened", ContactID: contacts[k].ID})
+				}
+			}
+			writers.Go(func() {
+				for _, batch := range batches {
+					if err := e.s.AddInteractions(e.ctx, batch); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		writers.Wait()
+		close(stop)
+		workers.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		// What is left (account-based leads may wait a moment under load).
+		MustDrainScoring(t, e.ctx, e.s)
+		e.clock.Advance(time.Second)
+		MustDrainScoring(t, e.ctx, e.s)
+		for i, l := range leads {
+			wantScore(t, e.ctx, e.s, l.ID, contactModel.ID, int64(opens[i]), "")
+		}
+		wantScore(t, e.ctx, e.s, acmeLead.ID, accountModel.ID, int64(opens[0]+opens[1]), "")
+	}},
 	{"rescore_progress_two_nodes", func(t *testing.T, e *env) {
 		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "many@example.org", JobTitle: "Director"})
 		for i := range 25 {

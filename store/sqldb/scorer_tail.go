@@ -1,0 +1,412 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+)
+
+// On a single-node database (SQLite) the scorer reads new interactions by
+// id instead of a score_queue row per interaction. The one writer gives
+// rowids in commit order, so "every interaction after the last one read" is
+// every interaction committed since, whichever path stored it. A new
+// interaction then costs its own row and nothing else, and the scorer's
+// round writes no queue rows for it either: at thousands of interactions a
+// second, the queue's two B-trees were a third of the pages each commit
+// wrote.
+//
+// score_tail.position, written in the scorer's transactions, is where a
+// restarted process goes on: an interaction up to it has its leads scored.
+// It lags the rounds in progress, so a crash makes the next process score
+// a few rounds' leads again, which changes nothing (a score is a function
+// of the data; marks are written once). Rowids can be given again after
+// the newest rows are deleted (an erasure), so an interaction whose id is
+// not after the ranges already handed out is queued the old way.
+
+// interactionTail hands ranges of new interactions to the scorer's loops.
+// One serves every Store of a DB (siblings share it, as they share claims).
+type interactionTail struct {
+	// round is held while a scorer round takes its work (see tailWork);
+	// turn is closed when the last round to take work has written it.
+	round  sync.Mutex
+	turn   chan struct{}
+	mu     sync.Mutex
+	loaded bool
+	// next is the last interaction id handed to a round.
+	next int64
+	// inflight maps the first id before each range being scored to the
+	// range's last id.
+	inflight map[int64]int64
+	// stored is the position last written to score_tail.
+	stored int64
+	// accounts keeps the histories of accounts (see accountHistory).
+	accounts accountHistory
+}
+
+// tailRange is the interactions after from up to and including to.
+type tailRange struct{ from, to int64 }
+
+// load reads the stored position once per process.
+func (t *interactionTail) load(ctx context.Context, db *DB, q querier) error {
+	if t.loaded {
+		return nil
+	}
+	var pos int64
+	if err := db.QueryRowQ(ctx, q, "SELECT position FROM score_tail WHERE id = 1").Scan(&pos); err != nil {
+		return fmt.Errorf("scoring position: %w", err)
+	}
+	t.next, t.stored, t.loaded = pos, pos, true
+	t.inflight = map[int64]int64{}
+	return nil
+}
+
+// covers reports whether the interaction with id will be read by a later
+// round, so that it needs no queue row. tx is the transaction that stored
+// it.
+func (db *DB) tailCovers(ctx context.Context, tx *sql.Tx, id leadcycle.ID) (bool, error) {
+	if !db.Dialect.SingleNode {
+		return false, nil
+	}
+	t := &db.tail
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.load(ctx, db, tx); err != nil {
+		return false, err
+	}
+	if int64(id) > t.next {
+		return true, nil
+	}
+	db.forgetAccountHistory(tx) // an id given again: the histories miss it
+	return false, nil
+}
+
+// position is the stored position to write: every range before it is
+// scored and committed.
+func (t *interactionTail) position() int64 {
+	pos := t.next
+	for from := range t.inflight {
+		pos = min(pos, from)
+	}
+	return pos
+}
+
+// tailItem is what a round needs of one new interaction.
+type tailItem struct {
+	id, contact, account int64 // account 0: none
+	typ                  string
+	occurred, at         time.Time // at: when it was stored
+}
+
+// take hands the next range of at most max interactions to a round.
+func (s *Store) takeTail(ctx context.Context, max int) (tailRange, []tailItem, error) {
+	t := &s.DB.tail
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.load(ctx, s.DB, s.R); err != nil {
+		return tailRange{}, nil, err
+	}
+	rng := tailRange{from: t.next, to: t.next}
+	rows, err := s.QueryQ(ctx, s.R, "SELECT id, contact_id, COALESCE(account_id, 0), type, occurred_at, created_at FROM interactions WHERE id > ? ORDER BY id LIMIT ?", t.next, max)
+	if err != nil {
+		return rng, nil, fmt.Errorf("new interactions: %w", err)
+	}
+	var items []tailItem
+	err = func() error {
+		defer rows.Close()
+		for rows.Next() {
+			var it tailItem
+			if err := rows.Scan(&it.id, &it.contact, &it.account, &it.typ, timeCol{&it.occurred}, timeCol{&it.at}); err != nil {
+				return err
+			}
+			items = append(items, it)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return rng, nil, fmt.Errorf("new interactions: %w", err)
+	}
+	if len(items) > 0 {
+		rng.to = items[len(items)-1].id
+		t.next = rng.to
+		t.inflight[rng.from] = rng.to
+		t.accounts.append(items)
+	}
+	return rng, items, nil
+}
+
+// tailDone ends a round's range: committed, or handed out again.
+func (s *Store) tailDone(rng tailRange, committed bool) {
+	if rng.to == rng.from {
+		return
+	}
+	t := &s.DB.tail
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.inflight, rng.from)
+	if !committed {
+		t.next = min(t.next, rng.from)
+	}
+}
+
+// storeTailPosition writes the position in the round's transaction when it
+// moved; the caller records it with tailStored after the commit.
+func (s *Store) storeTailPosition(ctx context.Context, tx *sql.Tx) (int64, error) {
+	t := &s.DB.tail
+	t.mu.Lock()
+	pos, stored := t.position(), t.stored
+	t.mu.Unlock()
+	if pos <= stored {
+		return stored, nil
+	}
+	if _, err := s.ExecQ(ctx, tx, "UPDATE score_tail SET position = ? WHERE id = 1 AND position < ?", pos, pos); err != nil {
+		return stored, fmt.Errorf("store scoring position: %w", err)
+	}
+	return pos, nil
+}
+
+func (s *Store) tailStored(pos int64) {
+	t := &s.DB.tail
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stored = max(t.stored, pos)
+}
+
+// tailWork is the part of a round that comes from new interactions.
+//
+// Rounds take their work one at a time (interactionTail.round), read what
+// they score only afterwards, and commit in the order they took their work.
+// A later round reads at least every interaction of an earlier round's
+// range, and every change queued before it took its work, so two rounds may
+// score the same lead at once: the later one commits last, and it saw
+// everything the earlier one was given. (What committed after a round took
+// its work is a later round's.) The leads need no claim.
+type tailWork struct {
+	// after is closed when the round before has written its work; the
+	// round closes done when it has written (or given up on) its own.
+	after <-chan struct{}
+	done  chan struct{}
+
+	rng tailRange
+	// read is how many interactions the range held.
+	read int
+	// leads are the leads to score that the round did not claim from the
+	// queue; since is, per lead, when its first interaction of the range
+	// was stored.
+	leads []int64
+	since map[int64]time.Time
+	// accountBased are the account-based leads of the interactions'
+	// accounts: they go to the queue, due accountBasedDelay later (see
+	// there), with when their first interaction was stored.
+	accountBased map[int64]time.Time
+	// due holds the queue entries the leads already have (due_at).
+	due map[int64]int64
+}
+
+// accountBasedDelay is how long an account-based lead waits for more
+// interactions of its account before it is scored, when interactions come
+// fast (a range of at least busyRange). An account-based lead counts the
+// interactions of every contact of its account, so under load a large
+// account is touched by nearly every round and its history is the longest
+// to score; scored at most a few times a second, its score is still current
+// well within a second. When interactions come slowly, it is scored in the
+// next round.
+const (
+	accountBasedDelay = 250 * time.Millisecond
+	busyRange         = 100
+)
+
+// takeTailWork reads the next range of interactions and the leads they
+// affect. claimed are the queue entries this round took already (their
+// leads are scored anyway). The caller holds interactionTail.round.
+func (s *Store) takeTailWork(ctx context.Context, max int, claimed []queued) (*tailWork, error) {
+	rng, items, err := s.takeTail(ctx, max)
+	w := &tailWork{rng: rng, read: len(items), since: map[int64]time.Time{}}
+	if err != nil || len(items) == 0 {
+		return w, err
+	}
+	since, accountBased, err := s.tailLeads(ctx, items)
+	if err != nil {
+		s.tailDone(rng, false)
+		return nil, err
+	}
+	mine := make(map[int64]bool, len(claimed))
+	for _, c := range claimed {
+		mine[c.leadID] = true
+	}
+	for id, at := range since {
+		if !mine[id] {
+			w.leads = append(w.leads, id)
+			w.since[id] = at
+		}
+	}
+	w.accountBased = accountBased
+	queued := slices.Clone(w.leads)
+	for id := range accountBased {
+		queued = append(queued, id)
+	}
+	if w.due, err = s.queuedDue(ctx, queued); err != nil {
+		s.tailDone(rng, false)
+		return nil, err
+	}
+	return w, nil
+}
+
+// tailLeads returns the leads the interactions affect, each with the time
+// its first interaction was stored: those of their contacts, and apart the
+// account-based leads of their accounts.
+func (s *Store) tailLeads(ctx context.Context, items []tailItem) (byContact, accountBased map[int64]time.Time, err error) {
+	contacts := map[int64]time.Time{}
+	accounts := map[int64]time.Time{}
+	for _, it := range items {
+		earliestAt(contacts, it.contact, it.at)
+		if it.account != 0 {
+			earliestAt(accounts, it.account, it.at)
+		}
+	}
+	read := func(query string, owners map[int64]time.Time) (map[int64]time.Time, error) {
+		out := map[int64]time.Time{}
+		if len(owners) == 0 {
+			return out, nil
+		}
+		ids := make([]int64, 0, len(owners))
+		for id := range owners {
+			ids = append(ids, id)
+		}
+		rows, err := s.QueryQ(ctx, s.R, query, s.Dialect.IDsArg(uniqueIDs(ids)))
+		if err != nil {
+			return nil, fmt.Errorf("leads of new interactions: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var lead, owner int64
+			if err := rows.Scan(&lead, &owner); err != nil {
+				return nil, fmt.Errorf("leads of new interactions: %w", err)
+			}
+			earliestAt(out, lead, owners[owner])
+		}
+		return out, rows.Err()
+	}
+	if byContact, err = read("SELECT id, contact_id FROM leads WHERE "+s.Dialect.InIDs("contact_id"), contacts); err != nil {
+		return nil, nil, err
+	}
+	accountBased, err = read("SELECT id, account_id FROM leads"+s.Dialect.IndexedBy("leads_account_based")+" WHERE "+s.Dialect.InIDs("account_id")+" AND contact_id IS NULL", accounts)
+	return byContact, accountBased, err
+}
+
+func earliestAt(m map[int64]time.Time, k int64, at time.Time) {
+	if cur, ok := m[k]; !ok || at.Before(cur) {
+		m[k] = at
+	}
+}
+
+// queuedDue returns the due_at of the queue entries of the leads.
+func (s *Store) queuedDue(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	out := map[int64]int64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.QueryQ(ctx, s.R, "SELECT lead_id, due_at FROM score_queue WHERE "+s.Dialect.InIDs("lead_id"), s.Dialect.IDsArg(uniqueIDs(ids)))
+	if err != nil {
+		return nil, fmt.Errorf("queued leads: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, due int64
+		if err := rows.Scan(&id, &due); err != nil {
+			return nil, fmt.Errorf("queued leads: %w", err)
+		}
+		out[id] = due
+	}
+	return out, rows.Err()
+}
+
+// releaseTail ends the round's range: committed, or handed out again.
+func (s *Store) releaseTail(w *tailWork, committed bool) {
+	if w != nil {
+		s.tailDone(w.rng, committed)
+	}
+}
+
+// settleTail writes, in the round's transaction, what the range leaves to
+// do: the next change of each lead scored whose queue entry does not
+// already say so, and the position.
+func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork) (int64, error) {
+	now := micros(p.now)
+	var schedule [][]any
+	for _, id := range uniqueIDs(w.leads) {
+		t, ok := p.next[id]
+		if !ok {
+			continue
+		}
+		due, queued := w.due[id]
+		if queued && (due <= now || due <= micros(t)) {
+			continue // due now anyway, or before the change: it is scored again then
+		}
+		schedule = append(schedule, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
+	}
+	later := now
+	if w.read >= busyRange {
+		later = micros(p.now.Add(accountBasedDelay))
+	}
+	for _, id := range sortedKeys(w.accountBased) {
+		if due, queued := w.due[id]; queued && due <= later {
+			continue // queued already: scored with this range's interactions
+		}
+		schedule = append(schedule, []any{id, later, rand.Int64(), fmt.Sprintf("interactions %d…%d of its account", w.rng.from+1, w.rng.to), micros(w.accountBased[id])})
+	}
+	if err := p.schedule(ctx, s.DB, tx, schedule); err != nil {
+		return 0, err
+	}
+	return s.storeTailPosition(ctx, tx)
+}
+
+// ScoringBacklog returns the work the scorer has yet to do: the leads due in
+// the queue, and on a single-node database the interactions stored after
+// the last range handed to a round.
+func (s *Store) ScoringBacklog(ctx context.Context) (leads, interactions int64, err error) {
+	if err := s.QueryRowQ(ctx, s.R, "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", micros(s.Clock.Now())).Scan(&leads); err != nil {
+		return 0, 0, fmt.Errorf("scoring backlog: %w", err)
+	}
+	if !s.Dialect.SingleNode {
+		return leads, 0, nil
+	}
+	t := &s.DB.tail
+	t.mu.Lock()
+	err = t.load(ctx, s.DB, s.R)
+	after := t.position()
+	t.mu.Unlock()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := s.QueryRowQ(ctx, s.R, "SELECT COUNT(*) FROM interactions WHERE id > ?", after).Scan(&interactions); err != nil {
+		return 0, 0, fmt.Errorf("scoring backlog: %w", err)
+	}
+	return leads, interactions, nil
+}
+
+func sortedKeys[V any](m map[int64]V) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nextTurn returns the turn of the round before and a new one for the
+// round taking its work now. The caller holds round.
+func (t *interactionTail) nextTurn() (after <-chan struct{}, done chan struct{}) {
+	if t.turn == nil {
+		t.turn = make(chan struct{})
+		close(t.turn)
+	}
+	after, done = t.turn, make(chan struct{})
+	t.turn = done
+	return after, done
+}

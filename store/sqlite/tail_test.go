@@ -1,0 +1,196 @@
+package sqlite_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/store/sqldb"
+	"github.com/leadcycle/leadcycle/store/sqlite"
+	"github.com/leadcycle/leadcycle/store/storetest"
+)
+
+// On SQLite the scorer reads new interactions by id (store/sqldb/
+// scorer_tail.go). These tests cover what only that path has: a position
+// that survives a restart, ids SQLite gives again, and account-based leads
+// waiting for more interactions under load.
+
+// opensModel scores each open in 30 days 5 points, for the contact or the
+// account of a lead.
+func opensModel(target string) *leadcycle.ScoringModel {
+	days := 30
+	return &leadcycle.ScoringModel{Name: "Opens " + target, Target: target, Rules: []leadcycle.ScoringRule{
+		{Name: "Opens", Points: 5, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime, WindowDays: &days}}},
+	}}
+}
+
+func opens(contact leadcycle.ID, n int) []leadcycle.Interaction {
+	out := make([]leadcycle.Interaction, n)
+	for i := range out {
+		out[i] = leadcycle.Interaction{Type: "email_opened", ContactID: contact}
+	}
+	return out
+}
+
+func mustScore(t *testing.T, s *sqldb.Store, lead, model leadcycle.ID) int64 {
+	t.Helper()
+	scores, err := s.Scoring().LeadScores(t.Context(), lead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range scores {
+		if sc.ModelID == model {
+			return sc.Score
+		}
+	}
+	return -1
+}
+
+func position(t *testing.T, s *sqldb.Store) int64 {
+	t.Helper()
+	var pos int64
+	if err := s.R.QueryRowContext(t.Context(), "SELECT position FROM score_tail").Scan(&pos); err != nil {
+		t.Fatal(err)
+	}
+	return pos
+}
+
+// TestScoringTailGoesOnAfterRestart stores interactions, closes the store
+// before the scorer reads them (as a killed process would leave them), and
+// checks that the next process scores them and stores its position.
+func TestScoringTailGoesOnAfterRestart(t *testing.T) {
+	ctx, dir := t.Context(), t.TempDir()
+	clock := leadcycle.NewFixedClock(storetest.Epoch)
+	s, err := sqlite.Open(ctx, dir, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetContact))
+	c := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "uxia@example.gal"})
+	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Tail", ContactID: &c.ID})
+	storetest.MustDrainScoring(t, ctx, s)
+	if err := s.AddInteractions(ctx, opens(c.ID, 2)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	if got := mustScore(t, s, l.ID, m.ID); got != 10 {
+		t.Fatalf("score after two opens = %d, want 10", got)
+	}
+	// Three more, never read by this process.
+	if err := s.AddInteractions(ctx, opens(c.ID, 3)); err != nil {
+		t.Fatal(err)
+	}
+	var queued int
+	if err := s.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", clock.Now().UnixMicro()).Scan(&queued); err != nil {
+		t.Fatal(err)
+	}
+	if queued != 0 {
+		t.Errorf("%d leads queued for interactions the scorer reads by id, want 0", queued)
+	}
+	if _, n, err := s.ScoringBacklog(ctx); err != nil || n != 3 {
+		t.Errorf("backlog = %d interactions (%v), want 3", n, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = sqlite.Open(ctx, dir, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.MustDrainScoring(t, ctx, s)
+	if got := mustScore(t, s, l.ID, m.ID); got != 25 {
+		t.Errorf("score after the restart = %d, want 25", got)
+	}
+	// One more round stores the position of the last one.
+	if err := s.AddInteractions(ctx, opens(c.ID, 1)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	var top int64
+	if err := s.R.QueryRowContext(ctx, "SELECT MAX(id) FROM interactions").Scan(&top); err != nil {
+		t.Fatal(err)
+	}
+	if pos := position(t, s); pos < top-1 || pos > top {
+		t.Errorf("stored position %d, want the newest interactions (%d) but for the last round's", pos, top)
+	}
+	if leads, n, err := s.ScoringBacklog(ctx); err != nil || leads != 0 || n != 0 {
+		t.Errorf("backlog after draining = %d leads, %d interactions (%v), want none", leads, n, err)
+	}
+}
+
+// TestScoringTailSeesIDsGivenAgain deletes the newest interactions (their
+// contact is deleted), so that SQLite gives their ids again: the
+// interaction stored with such an id is still scored.
+func TestScoringTailSeesIDsGivenAgain(t *testing.T) {
+	ctx := t.Context()
+	s, err := sqlite.Open(ctx, t.TempDir(), leadcycle.NewFixedClock(storetest.Epoch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetContact))
+	keep := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "keep@example.gal"})
+	gone := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "gone@example.gal"})
+	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Keep", ContactID: &keep.ID})
+	if err := s.AddInteractions(ctx, append(opens(keep.ID, 1), opens(gone.ID, 3)...)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	var before int64
+	s.R.QueryRowContext(ctx, "SELECT MAX(id) FROM interactions").Scan(&before)
+	storetest.MustDelete(t, ctx, s.Contacts(), gone.ID)
+	if err := s.AddInteractions(ctx, opens(keep.ID, 1)); err != nil {
+		t.Fatal(err)
+	}
+	var again int64
+	s.R.QueryRowContext(ctx, "SELECT MAX(id) FROM interactions").Scan(&again)
+	if again > before {
+		t.Fatalf("SQLite gave id %d after %d: this test needs an id given again", again, before)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	if got := mustScore(t, s, l.ID, m.ID); got != 10 {
+		t.Errorf("score with the interaction stored under an id given again = %d, want 10", got)
+	}
+}
+
+// TestAccountBasedLeadsWaitUnderLoad: a range of at least a hundred
+// interactions leaves an account-based lead queued a moment, so that a busy
+// account is scored a few times a second rather than every round; fewer
+// interactions score it in the same round.
+func TestAccountBasedLeadsWaitUnderLoad(t *testing.T) {
+	ctx := t.Context()
+	clock := leadcycle.NewFixedClock(storetest.Epoch)
+	s, err := sqlite.Open(ctx, t.TempDir(), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetAccount))
+	acme := storetest.MustCreateAccount(t, ctx, s, &leadcycle.Account{Name: "Acme"})
+	c := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "ana@acme.example", AccountID: &acme.ID})
+	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Acme", AccountID: &acme.ID})
+	storetest.MustDrainScoring(t, ctx, s)
+
+	if err := s.AddInteractions(ctx, opens(c.ID, 3)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	if got := mustScore(t, s, l.ID, m.ID); got != 15 {
+		t.Fatalf("account score after 3 opens = %d, want 15 at once", got)
+	}
+
+	if err := s.AddInteractions(ctx, opens(c.ID, 150)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	if got := mustScore(t, s, l.ID, m.ID); got != 15 {
+		t.Errorf("account score right after a busy range = %d, want 15 until the wait ends", got)
+	}
+	clock.Advance(250 * time.Millisecond)
+	storetest.MustDrainScoring(t, ctx, s)
+	if got := mustScore(t, s, l.ID, m.ID); got != 765 {
+		t.Errorf("account score after the wait = %d, want 765", got)
+	}
+}
