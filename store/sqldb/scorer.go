@@ -239,6 +239,11 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 			close(tail.done) // the next round may write
 		}
 	}()
+	if tail != nil {
+		if err := tail.resolve(ctx, s, claimed); err != nil {
+			return 0, err
+		}
+	}
 	ids := leadIDsOf(claimed)
 	causes := make(map[leadcycle.ID]string, len(claimed))
 	for _, c := range claimed {
@@ -271,6 +276,9 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 	}
 	var pos int64
 	err = s.InTxRetry(ctx, func(tx *sql.Tx) error {
+		if err := lockQueued(ctx, s.DB, tx, claimed); err != nil {
+			return err
+		}
 		if err := p.write(ctx, s.DB, tx); err != nil {
 			return err
 		}
@@ -319,7 +327,7 @@ func (s *Store) takeWork(ctx context.Context, max int) (time.Time, []queued, *ta
 	if err != nil {
 		return now, nil, nil, err
 	}
-	tail, err := s.takeTailWork(ctx, max, claimed)
+	tail, err := s.takeTailWork(ctx, max)
 	if err != nil {
 		s.release(claimed)
 		return now, nil, nil, err
@@ -881,6 +889,23 @@ func (m mark) write(ctx context.Context, db *DB, tx *sql.Tx, now time.Time) erro
 	return enqueueLeads(ctx, db, tx, "lead "+m.lead.ID.String()+" marked "+what, "l.id = ?", int64(m.lead.ID))
 }
 
+// lockQueued locks the queue entries of the claimed leads, in id order,
+// before the round writes anything: the round's statements then change
+// only rows it holds, so a writer queueing leads (which locks them in id
+// order too) cannot hold one the round waits for while waiting for one the
+// round holds. Single-writer databases need no row locks.
+func lockQueued(ctx context.Context, db *DB, tx *sql.Tx, claimed []queued) error {
+	if db.Dialect.ForUpdate == "" || len(claimed) == 0 {
+		return nil
+	}
+	rows, err := db.QueryQ(ctx, tx, "SELECT lead_id FROM score_queue WHERE "+db.Dialect.InIDs("lead_id")+" ORDER BY lead_id"+db.Dialect.ForUpdate, db.Dialect.IDsArg(uniqueIDs(leadIDsOf(claimed))))
+	if err != nil {
+		return fmt.Errorf("lock scoring queue: %w", err)
+	}
+	_, err = scanAll(rows, func(r scanner) (int64, error) { var id int64; return id, r.Scan(&id) })
+	return err
+}
+
 // settle removes the processed queue entries that nothing re-enqueued
 // meanwhile (the others are released for the next round) and schedules the
 // next change of each lead.
@@ -918,8 +943,11 @@ func (p *plan) settle(ctx context.Context, db *DB, tx *sql.Tx, claimed []queued)
 	// enqueued before this batch was read is scored now, so its wait restarts
 	// at the batch's start.
 	if len(release) > 0 {
-		if _, err := db.ExecQ(ctx, tx, "UPDATE score_queue SET claimed_until = 0, enqueued_at = CASE WHEN enqueued_at < ? THEN ? ELSE enqueued_at END WHERE "+db.Dialect.InIDs("lead_id"),
-			micros(p.now), micros(p.now), db.Dialect.IDsArg(release)); err != nil {
+		// The rows are locked in id order, as every other writer of the
+		// queue locks them (on PostgreSQL an UPDATE by a list locks in the
+		// order it finds the rows, and deadlocked against AddInteractions).
+		if _, err := db.ExecQ(ctx, tx, "UPDATE score_queue SET claimed_until = 0, enqueued_at = CASE WHEN enqueued_at < ? THEN ? ELSE enqueued_at END WHERE lead_id IN (SELECT lead_id FROM score_queue WHERE "+
+			db.Dialect.InIDs("lead_id")+" ORDER BY lead_id"+db.Dialect.ForUpdate+")", micros(p.now), micros(p.now), db.Dialect.IDsArg(release)); err != nil {
 			return fmt.Errorf("release scoring queue: %w", err)
 		}
 	}

@@ -193,8 +193,10 @@ type tailWork struct {
 	done  chan struct{}
 
 	rng tailRange
-	// read is how many interactions the range held.
-	read int
+	// read is how many interactions the range held, items what the round
+	// needs of them.
+	read  int
+	items []tailItem
 	// leads are the leads to score that the round did not claim from the
 	// queue; since is, per lead, when its first interaction of the range
 	// was stored.
@@ -221,19 +223,24 @@ const (
 	busyRange         = 100
 )
 
-// takeTailWork reads the next range of interactions and the leads they
-// affect. claimed are the queue entries this round took already (their
-// leads are scored anyway). The caller holds interactionTail.round.
-func (s *Store) takeTailWork(ctx context.Context, max int, claimed []queued) (*tailWork, error) {
+// takeTailWork takes the next range of interactions. The caller holds
+// interactionTail.round.
+func (s *Store) takeTailWork(ctx context.Context, max int) (*tailWork, error) {
 	rng, items, err := s.takeTail(ctx, max)
-	w := &tailWork{rng: rng, read: len(items), since: map[int64]time.Time{}}
-	if err != nil || len(items) == 0 {
-		return w, err
+	return &tailWork{rng: rng, read: len(items), items: items, since: map[int64]time.Time{}}, err
+}
+
+// resolve finds the leads the range's interactions affect. claimed are the
+// queue entries the round took (their leads are scored anyway). It runs
+// after the round took its work, outside interactionTail.round: what it
+// reads is read after that, as the round's scores are.
+func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued) error {
+	if w.read == 0 {
+		return nil
 	}
-	since, accountBased, err := s.tailLeads(ctx, items)
+	since, accountBased, err := s.tailLeads(ctx, w.items)
 	if err != nil {
-		s.tailDone(rng, false)
-		return nil, err
+		return err
 	}
 	mine := make(map[int64]bool, len(claimed))
 	for _, c := range claimed {
@@ -250,11 +257,8 @@ func (s *Store) takeTailWork(ctx context.Context, max int, claimed []queued) (*t
 	for id := range accountBased {
 		queued = append(queued, id)
 	}
-	if w.due, err = s.queuedDue(ctx, queued); err != nil {
-		s.tailDone(rng, false)
-		return nil, err
-	}
-	return w, nil
+	w.due, err = s.queuedDue(ctx, queued)
+	return err
 }
 
 // tailLeads returns the leads the interactions affect, each with the time

@@ -505,7 +505,15 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 		if len(items) > 1 {
 			cause = fmt.Sprintf("%d interactions (%s…%s)", len(items), items[0].ID, items[len(items)-1].ID)
 		}
-		if err := enqueueLeads(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.contact_id"), s.Dialect.IDsArg(uniqueIDs(contactIDs))); err != nil {
+		contacts := s.Dialect.IDsArg(uniqueIDs(contactIDs))
+		if len(accountIDs) > 0 && !s.Dialect.SingleNode {
+			// The contacts' leads and the accounts' account-based leads in
+			// one statement, so that they are locked in one id order: one
+			// statement each deadlocked against each other on PostgreSQL.
+			return enqueueLeads(ctx, s.DB, tx, cause, "("+s.Dialect.InIDs("l.contact_id")+" OR ("+s.Dialect.InIDs("l.account_id")+" AND l.contact_id IS NULL))",
+				contacts, s.Dialect.IDsArg(uniqueIDs(accountIDs)))
+		}
+		if err := enqueueLeads(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.contact_id"), contacts); err != nil {
 			return err
 		}
 		if len(accountIDs) == 0 {
