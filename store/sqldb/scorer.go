@@ -1307,7 +1307,7 @@ func (s *Store) loadContactInteractions(ctx context.Context, q querier, n needs,
 	}
 	var conds []string
 	var args []any
-	for _, t := range sortedTypes(n.propsSince) {
+	for _, t := range slices.Sorted(maps.Keys(n.propsSince)) {
 		conds = append(conds, "(i.type = ? AND i.occurred_at >= ?)")
 		args = append(args, t, micros(n.propsSince[t]))
 	}

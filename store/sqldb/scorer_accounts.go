@@ -174,7 +174,7 @@ func (s *Store) loadAccountHistory(ctx context.Context, q querier, n needs, acco
 	idsArg := s.Dialect.IDsArg(uniqueIDs(accounts))
 	var query string
 	var args []any
-	for _, t := range sortedTypes(n.since) {
+	for _, t := range slices.Sorted(maps.Keys(n.since)) {
 		if query != "" {
 			query += " UNION ALL "
 		}
@@ -204,13 +204,4 @@ func (s *Store) loadAccountHistory(ctx context.Context, q querier, n needs, acco
 		})
 	}
 	return out, rows.Err()
-}
-
-func sortedTypes(m map[string]time.Time) []string {
-	out := make([]string, 0, len(m))
-	for t := range m {
-		out = append(out, t)
-	}
-	slices.Sort(out)
-	return out
 }

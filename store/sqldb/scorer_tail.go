@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -358,7 +359,7 @@ func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork
 	if w.read >= busyRange {
 		later = micros(p.now.Add(accountBasedDelay))
 	}
-	for _, id := range sortedKeys(w.accountBased) {
+	for _, id := range slices.Sorted(maps.Keys(w.accountBased)) {
 		if due, queued := w.due[id]; queued && due <= later {
 			continue // queued already: scored with this range's interactions
 		}
@@ -392,15 +393,6 @@ func (s *Store) ScoringBacklog(ctx context.Context) (leads, interactions int64, 
 		return 0, 0, fmt.Errorf("scoring backlog: %w", err)
 	}
 	return leads, interactions, nil
-}
-
-func sortedKeys[V any](m map[int64]V) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // nextTurn returns the turn of the round before and a new one for the

@@ -27,6 +27,40 @@ func MustDrainScoring(tb testing.TB, ctx context.Context, s leadcycle.Store) {
 	tb.Fatal("the scorer still had work after 1000 rounds")
 }
 
+// scoreWhile runs n scorer loops in rounds of max leads until the returned
+// function is called (it waits for them): the loops of one node, and the
+// last on a second node where the store has siblings. Errors go to errs.
+func scoreWhile(e *env, n, max int, errs chan<- error) (stop func()) {
+	nodes := make([]leadcycle.Store, n)
+	for i := range nodes {
+		nodes[i] = e.s
+	}
+	if sib, ok := e.s.(interface{ Sibling() leadcycle.Store }); ok && n > 1 {
+		nodes[n-1] = sib.Sibling()
+	}
+	done := make(chan struct{})
+	var workers sync.WaitGroup
+	for _, node := range nodes {
+		workers.Go(func() {
+			for {
+				if _, err := node.Scoring().ProcessDue(e.ctx, max); err != nil {
+					errs <- err
+					return
+				}
+				select {
+				case <-done:
+					return
+				default:
+				}
+			}
+		})
+	}
+	return func() {
+		close(done)
+		workers.Wait()
+	}
+}
+
 // MustPublishModel creates a scoring model, publishes it and runs the scorer
 // until its rescore is done.
 func MustPublishModel(tb testing.TB, ctx context.Context, s leadcycle.Store, m *leadcycle.ScoringModel) *leadcycle.ScoringModel {
@@ -332,28 +366,9 @@ var scoringTests = []test{
 			SalesReadyThreshold: ptr[int64](10), TelesalesReadyThreshold: ptr[int64](5),
 		})
 		// Two nodes score while eight writers add 40 interactions.
-		nodes := []leadcycle.Store{e.s, e.s}
-		if sib, ok := e.s.(interface{ Sibling() leadcycle.Store }); ok {
-			nodes[1] = sib.Sibling()
-		}
-		var writers, workers sync.WaitGroup
-		stop := make(chan struct{})
+		var writers sync.WaitGroup
 		errs := make(chan error, 20)
-		for _, node := range nodes {
-			workers.Go(func() {
-				for {
-					if _, err := node.Scoring().ProcessDue(e.ctx, 50); err != nil {
-						errs <- err
-						return
-					}
-					select {
-					case <-stop:
-						return
-					default:
-					}
-				}
-			})
-		}
+		stop := scoreWhile(e, 2, 50, errs)
 		for w := range 8 {
 			writers.Go(func() {
 				for i := range 5 {
@@ -364,8 +379,7 @@ var scoringTests = []test{
 			})
 		}
 		writers.Wait()
-		close(stop)
-		workers.Wait()
+		stop()
 		close(errs)
 		for err := range errs {
 			t.Error(err)
@@ -415,28 +429,9 @@ var scoringTests = []test{
 		}
 		acmeLead := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Acme", AccountID: &acme.ID})
 		MustDrainScoring(t, e.ctx, e.s)
-		nodes := []leadcycle.Store{e.s, e.s, e.s}
-		if sib, ok := e.s.(interface{ Sibling() leadcycle.Store }); ok {
-			nodes[2] = sib.Sibling()
-		}
-		var writers, workers sync.WaitGroup
-		stop := make(chan struct{})
+		var writers sync.WaitGroup
 		errs := make(chan error, 20)
-		for _, node := range nodes {
-			workers.Go(func() {
-				for {
-					if _, err := node.Scoring().ProcessDue(e.ctx, 7); err != nil {
-						errs <- err
-						return
-					}
-					select {
-					case <-stop:
-						return
-					default:
-					}
-				}
-			})
-		}
+		stop := scoreWhile(e, 3, 7, errs)
 		opens := make([]int, len(contacts))
 		for w := range 4 {
 			batches := make([][]leadcycle.Interaction, 10)
@@ -456,8 +451,7 @@ var scoringTests = []test{
 			})
 		}
 		writers.Wait()
-		close(stop)
-		workers.Wait()
+		stop()
 		close(errs)
 		for err := range errs {
 			t.Error(err)
