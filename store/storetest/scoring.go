@@ -27,10 +27,18 @@ func MustDrainScoring(tb testing.TB, ctx context.Context, s leadcycle.Store) {
 	tb.Fatal("the scorer still had work after 1000 rounds")
 }
 
-// scoreWhile runs n scorer loops in rounds of max leads until the returned
-// function is called (it waits for them): the loops of one node, and the
-// last on a second node where the store has siblings. Errors go to errs.
-func scoreWhile(e *env, n, max int, errs chan<- error) (stop func()) {
+// scorers are scorer loops running beside a test's writers.
+type scorers struct {
+	// errs takes the errors of the loops, and of the test's writers.
+	errs    chan error
+	done    chan struct{}
+	workers sync.WaitGroup
+}
+
+// scoreWhile runs n scorer loops in rounds of max leads until stop: the
+// loops of one node, and the last on a second node where the store has
+// siblings.
+func scoreWhile(e *env, n, max int) *scorers {
 	nodes := make([]leadcycle.Store, n)
 	for i := range nodes {
 		nodes[i] = e.s
@@ -38,26 +46,33 @@ func scoreWhile(e *env, n, max int, errs chan<- error) (stop func()) {
 	if sib, ok := e.s.(interface{ Sibling() leadcycle.Store }); ok && n > 1 {
 		nodes[n-1] = sib.Sibling()
 	}
-	done := make(chan struct{})
-	var workers sync.WaitGroup
+	sc := &scorers{errs: make(chan error, 20), done: make(chan struct{})}
 	for _, node := range nodes {
-		workers.Go(func() {
+		sc.workers.Go(func() {
 			for {
 				if _, err := node.Scoring().ProcessDue(e.ctx, max); err != nil {
-					errs <- err
+					sc.errs <- err
 					return
 				}
 				select {
-				case <-done:
+				case <-sc.done:
 					return
 				default:
 				}
 			}
 		})
 	}
-	return func() {
-		close(done)
-		workers.Wait()
+	return sc
+}
+
+// stop ends the loops, once the writers are done, and reports every error.
+func (sc *scorers) stop(t *testing.T) {
+	t.Helper()
+	close(sc.done)
+	sc.workers.Wait()
+	close(sc.errs)
+	for err := range sc.errs {
+		t.Error(err)
 	}
 }
 
@@ -367,23 +382,18 @@ var scoringTests = []test{
 		})
 		// Two nodes score while eight writers add 40 interactions.
 		var writers sync.WaitGroup
-		errs := make(chan error, 20)
-		stop := scoreWhile(e, 2, 50, errs)
+		sc := scoreWhile(e, 2, 50)
 		for w := range 8 {
 			writers.Go(func() {
 				for i := range 5 {
 					if err := e.s.Interactions().Create(e.ctx, &leadcycle.Interaction{Type: "custom:ping", ContactID: c.ID, Properties: map[string]any{"n": fmt.Sprint(w, i)}}); err != nil {
-						errs <- err
+						sc.errs <- err
 					}
 				}
 			})
 		}
 		writers.Wait()
-		stop()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+		sc.stop(t)
 		MustDrainScoring(t, e.ctx, e.s)
 		wantScore(t, e.ctx, e.s, l.ID, m.ID, 40, "")
 		got := MustGet(t, e.ctx, e.s.Leads(), l.ID)
@@ -430,8 +440,7 @@ var scoringTests = []test{
 		acmeLead := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Acme", AccountID: &acme.ID})
 		MustDrainScoring(t, e.ctx, e.s)
 		var writers sync.WaitGroup
-		errs := make(chan error, 20)
-		stop := scoreWhile(e, 3, 7, errs)
+		sc := scoreWhile(e, 3, 7)
 		opens := make([]int, len(contacts))
 		for w := range 4 {
 			batches := make([][]leadcycle.Interaction, 10)
@@ -445,17 +454,13 @@ var scoringTests = []test{
 			writers.Go(func() {
 				for _, batch := range batches {
 					if err := e.s.AddInteractions(e.ctx, batch); err != nil {
-						errs <- err
+						sc.errs <- err
 					}
 				}
 			})
 		}
 		writers.Wait()
-		stop()
-		close(errs)
-		for err := range errs {
-			t.Error(err)
-		}
+		sc.stop(t)
 		// What is left (account-based leads may wait a moment under load).
 		MustDrainScoring(t, e.ctx, e.s)
 		e.clock.Advance(time.Second)
