@@ -67,7 +67,7 @@ func (t *interactionTail) load(ctx context.Context, db *DB, q querier) error {
 	return nil
 }
 
-// covers reports whether the interaction with id will be read by a later
+// tailCovers reports whether the interaction with id will be read by a later
 // round, so that it needs no queue row. tx is the transaction that stored
 // it.
 func (db *DB) tailCovers(ctx context.Context, tx *sql.Tx, id leadcycle.ID) (bool, error) {
@@ -104,7 +104,7 @@ type tailItem struct {
 	occurred, at         time.Time // at: when it was stored
 }
 
-// take hands the next range of at most max interactions to a round.
+// takeTail hands the next range of at most max interactions to a round.
 func (s *Store) takeTail(ctx context.Context, max int) (tailRange, []tailItem, error) {
 	t := &s.DB.tail
 	t.mu.Lock()
