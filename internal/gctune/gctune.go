@@ -9,10 +9,7 @@
 // default and 19.5 s at 300 (bench/README.md, "Import and export at scale").
 package gctune
 
-import (
-	"os"
-	"runtime/debug"
-)
+import "runtime/debug"
 
 // Percent is the collector's target used when the environment does not set
 // GOGC: the heap may grow to Percent% above what was live after the last
@@ -23,9 +20,6 @@ const Percent = 300
 // one, and returns the target in force. A memory limit set with GOMEMLIMIT
 // still applies: the collector runs sooner when the heap nears it.
 func Apply(getenv func(string) string) int {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	if getenv("GOGC") != "" {
 		old := debug.SetGCPercent(100)
 		debug.SetGCPercent(old)

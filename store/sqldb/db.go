@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -194,25 +193,19 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // onCommit runs fn after tx commits (not if it rolls back). Work that
 // caches what transactions write uses it to forget what a transaction
-// changed only once others can read the change.
+// changed only once others can read the change. A transaction is used by
+// one goroutine at a time, so registering needs no more than the map's own
+// safety.
 func (db *DB) onCommit(tx *sql.Tx, fn func()) {
-	for {
-		cur, loaded := db.afterCommit.LoadOrStore(tx, &[]func(){fn})
-		if !loaded {
-			return
-		}
-		fns := cur.(*[]func())
-		next := append(slices.Clone(*fns), fn)
-		if db.afterCommit.CompareAndSwap(tx, fns, &next) {
-			return
-		}
-	}
+	fns, _ := db.afterCommit.Load(tx)
+	list, _ := fns.([]func())
+	db.afterCommit.Store(tx, append(list, fn))
 }
 
 // committed runs what onCommit registered for tx.
 func (db *DB) committed(tx *sql.Tx) {
 	if fns, ok := db.afterCommit.LoadAndDelete(tx); ok {
-		for _, fn := range *fns.(*[]func()) {
+		for _, fn := range fns.([]func()) {
 			fn()
 		}
 	}

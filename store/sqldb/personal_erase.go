@@ -218,7 +218,6 @@ func (e *eraser) tracking() error {
 // delete hook; interactions recorded with another account explicitly take
 // that account's leads along, queued here.
 func (e *eraser) rescore() error {
-	e.x.s.DB.forgetAccountHistory(e.tx)
 	accounts := "SELECT account_id FROM interactions WHERE contact_id = ? AND account_id IS NOT NULL"
 	args := []any{e.contactID()}
 	where := "account_id IN (" + accounts + ")"

@@ -66,41 +66,63 @@ func enqueueFrom(ctx context.Context, db *DB, tx *sql.Tx, from, cause, where str
 	return nil
 }
 
+// enqueueLeadsOf queues the leads of the contacts and the account-based
+// leads of the accounts. Where rows are locked (PostgreSQL) both kinds go in
+// one statement, locked in one id order: a statement for each deadlocked
+// against another transaction doing the same with other leads. SQLite, with
+// one writer, keeps two statements, the second through the partial index
+// its planner would not choose (see enqueueAccountBased).
+func enqueueLeadsOf(ctx context.Context, db *DB, tx *sql.Tx, cause string, contacts, accounts []int64) error {
+	if len(contacts) == 0 && len(accounts) == 0 {
+		return nil
+	}
+	if len(accounts) > 0 && len(contacts) > 0 && !db.Dialect.SingleNode {
+		return enqueueLeads(ctx, db, tx, cause, "("+db.Dialect.InIDs("l.contact_id")+" OR ("+db.Dialect.InIDs("l.account_id")+" AND l.contact_id IS NULL))",
+			db.Dialect.IDsArg(uniqueIDs(contacts)), db.Dialect.IDsArg(uniqueIDs(accounts)))
+	}
+	if len(contacts) > 0 {
+		if err := enqueueLeads(ctx, db, tx, cause, db.Dialect.InIDs("l.contact_id"), db.Dialect.IDsArg(uniqueIDs(contacts))); err != nil {
+			return err
+		}
+	}
+	if len(accounts) == 0 {
+		return nil
+	}
+	return enqueueAccountBased(ctx, db, tx, cause, db.Dialect.InIDs("l.account_id"), db.Dialect.IDsArg(uniqueIDs(accounts)))
+}
+
+// idsOf returns the ids that are set.
+func idsOf(ids ...*leadcycle.ID) []int64 {
+	var out []int64
+	for _, id := range ids {
+		if id != nil {
+			out = append(out, int64(*id))
+		}
+	}
+	return out
+}
+
 // Hooks that enqueue rescoring; installed in init.
 
 func interactionEnqueues(ctx context.Context, db *DB, tx *sql.Tx, _, i *leadcycle.Interaction) error {
 	if covered, err := db.tailCovers(ctx, tx, i.ID); err != nil || covered {
 		return err // the scorer reads it by id
 	}
-	cause := fmt.Sprintf("interaction %s (%s)", i.ID, i.Type)
-	if err := enqueueLeads(ctx, db, tx, cause, "l.contact_id = ?", int64(i.ContactID)); err != nil {
-		return err
-	}
-	if i.AccountID == nil {
-		return nil
-	}
 	// Account-based leads (a parent account, no parent contact) count the
 	// interactions of every contact of their account.
-	return enqueueAccountBased(ctx, db, tx, cause, "l.account_id = ?", int64(*i.AccountID))
+	return enqueueLeadsOf(ctx, db, tx, fmt.Sprintf("interaction %s (%s)", i.ID, i.Type), []int64{int64(i.ContactID)}, idsOf(i.AccountID))
 }
 
 func contactEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle.Contact) error {
 	if old == nil {
 		return nil // a new contact has no leads yet
 	}
-	cause := fmt.Sprintf("contact %s updated", c.ID)
-	if err := enqueueLeads(ctx, db, tx, cause, "l.contact_id = ?", int64(c.ID)); err != nil {
-		return err
-	}
 	// Account-based leads count the contacts of their account.
-	for _, a := range []*leadcycle.ID{old.AccountID, c.AccountID} {
-		if a != nil && !sameID(old.AccountID, c.AccountID) {
-			if err := enqueueAccountBased(ctx, db, tx, cause, "l.account_id = ?", int64(*a)); err != nil {
-				return err
-			}
-		}
+	var accounts []int64
+	if !sameID(old.AccountID, c.AccountID) {
+		accounts = idsOf(old.AccountID, c.AccountID)
 	}
-	return nil
+	return enqueueLeadsOf(ctx, db, tx, fmt.Sprintf("contact %s updated", c.ID), []int64{int64(c.ID)}, accounts)
 }
 
 func accountEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, a *leadcycle.Account) error {
@@ -126,14 +148,7 @@ func leadEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lea
 // and the account-based leads of its account, which lose its interactions).
 func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle.Contact) error {
 	db.forgetAccountHistory(tx)
-	cause := fmt.Sprintf("contact %s deleted", c.ID)
-	if err := enqueueLeads(ctx, db, tx, cause, "l.contact_id = ?", int64(c.ID)); err != nil {
-		return err
-	}
-	if c.AccountID == nil {
-		return nil
-	}
-	return enqueueAccountBased(ctx, db, tx, cause, "l.account_id = ?", int64(*c.AccountID))
+	return enqueueLeadsOf(ctx, db, tx, fmt.Sprintf("contact %s deleted", c.ID), []int64{int64(c.ID)}, idsOf(c.AccountID))
 }
 
 // accountDeleteEnqueues rescores the leads that lose the account.
@@ -225,7 +240,7 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 	if err != nil {
 		return 0, err
 	}
-	if len(claimed) == 0 && (tail == nil || tail.read == 0) {
+	if len(claimed) == 0 && (tail == nil || len(tail.items) == 0) {
 		return 0, nil
 	}
 	committed := false
@@ -250,9 +265,10 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 		causes[leadcycle.ID(c.leadID)] = c.cause
 	}
 	if tail != nil {
-		ids = append(ids, tail.leads...)
+		leads := tail.leads()
+		ids = append(ids, leads...)
 		cause := fmt.Sprintf("interactions %d…%d", tail.rng.from+1, tail.rng.to)
-		for _, id := range tail.leads {
+		for _, id := range leads {
 			causes[leadcycle.ID(id)] = cause
 		}
 	}
@@ -306,7 +322,7 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 		for _, at := range tail.since {
 			s.observeLag(done.Sub(at))
 		}
-		n += tail.read
+		n += len(tail.items)
 	}
 	return n, nil
 }
@@ -332,7 +348,7 @@ func (s *Store) takeWork(ctx context.Context, max int) (time.Time, []queued, *ta
 		s.release(claimed)
 		return now, nil, nil, err
 	}
-	if len(claimed) > 0 || tail.read > 0 {
+	if len(claimed) > 0 || len(tail.items) > 0 {
 		tail.after, tail.done = s.DB.tail.nextTurn()
 	}
 	return now, claimed, tail, nil

@@ -117,18 +117,10 @@ func (s *Store) takeTail(ctx context.Context, max int) (tailRange, []tailItem, e
 	if err != nil {
 		return rng, nil, fmt.Errorf("new interactions: %w", err)
 	}
-	var items []tailItem
-	err = func() error {
-		defer rows.Close()
-		for rows.Next() {
-			var it tailItem
-			if err := rows.Scan(&it.id, &it.contact, &it.account, &it.typ, timeCol{&it.occurred}, timeCol{&it.at}); err != nil {
-				return err
-			}
-			items = append(items, it)
-		}
-		return rows.Err()
-	}()
+	items, err := scanAll(rows, func(r scanner) (tailItem, error) {
+		var it tailItem
+		return it, r.Scan(&it.id, &it.contact, &it.account, &it.typ, timeCol{&it.occurred}, timeCol{&it.at})
+	})
 	if err != nil {
 		return rng, nil, fmt.Errorf("new interactions: %w", err)
 	}
@@ -139,20 +131,6 @@ func (s *Store) takeTail(ctx context.Context, max int) (tailRange, []tailItem, e
 		t.accounts.append(items)
 	}
 	return rng, items, nil
-}
-
-// tailDone ends a round's range: committed, or handed out again.
-func (s *Store) tailDone(rng tailRange, committed bool) {
-	if rng.to == rng.from {
-		return
-	}
-	t := &s.DB.tail
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.inflight, rng.from)
-	if !committed {
-		t.next = min(t.next, rng.from)
-	}
 }
 
 // storeTailPosition writes the position in the round's transaction when it
@@ -193,15 +171,10 @@ type tailWork struct {
 	after <-chan struct{}
 	done  chan struct{}
 
-	rng tailRange
-	// read is how many interactions the range held, items what the round
-	// needs of them.
-	read  int
-	items []tailItem
-	// leads are the leads to score that the round did not claim from the
-	// queue; since is, per lead, when its first interaction of the range
-	// was stored.
-	leads []int64
+	rng   tailRange
+	items []tailItem // what the round needs of the range's interactions
+	// since holds the leads to score that the round did not claim from the
+	// queue, each with when its first interaction of the range was stored.
 	since map[int64]time.Time
 	// accountBased are the account-based leads of the interactions'
 	// accounts: they go to the queue, due accountBasedDelay later (see
@@ -228,15 +201,19 @@ const (
 // interactionTail.round.
 func (s *Store) takeTailWork(ctx context.Context, max int) (*tailWork, error) {
 	rng, items, err := s.takeTail(ctx, max)
-	return &tailWork{rng: rng, read: len(items), items: items, since: map[int64]time.Time{}}, err
+	return &tailWork{rng: rng, items: items, since: map[int64]time.Time{}}, err
 }
+
+// leads returns the leads to score that the round did not claim from the
+// queue, in id order.
+func (w *tailWork) leads() []int64 { return slices.Sorted(maps.Keys(w.since)) }
 
 // resolve finds the leads the range's interactions affect. claimed are the
 // queue entries the round took (their leads are scored anyway). It runs
 // after the round took its work, outside interactionTail.round: what it
 // reads is read after that, as the round's scores are.
 func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued) error {
-	if w.read == 0 {
+	if len(w.items) == 0 {
 		return nil
 	}
 	since, accountBased, err := s.tailLeads(ctx, w.items)
@@ -249,16 +226,11 @@ func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued) erro
 	}
 	for id, at := range since {
 		if !mine[id] {
-			w.leads = append(w.leads, id)
 			w.since[id] = at
 		}
 	}
 	w.accountBased = accountBased
-	queued := slices.Clone(w.leads)
-	for id := range accountBased {
-		queued = append(queued, id)
-	}
-	w.due, err = s.queuedDue(ctx, queued)
+	w.due, err = s.queuedDue(ctx, append(w.leads(), slices.Collect(maps.Keys(accountBased))...))
 	return err
 }
 
@@ -279,23 +251,14 @@ func (s *Store) tailLeads(ctx context.Context, items []tailItem) (byContact, acc
 		if len(owners) == 0 {
 			return out, nil
 		}
-		ids := make([]int64, 0, len(owners))
-		for id := range owners {
-			ids = append(ids, id)
-		}
-		rows, err := s.QueryQ(ctx, s.R, query, s.Dialect.IDsArg(uniqueIDs(ids)))
+		pairs, err := s.idPairs(ctx, query, slices.Collect(maps.Keys(owners)))
 		if err != nil {
 			return nil, fmt.Errorf("leads of new interactions: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var lead, owner int64
-			if err := rows.Scan(&lead, &owner); err != nil {
-				return nil, fmt.Errorf("leads of new interactions: %w", err)
-			}
-			earliestAt(out, lead, owners[owner])
+		for _, p := range pairs {
+			earliestAt(out, p[0], owners[p[1]])
 		}
-		return out, rows.Err()
+		return out, nil
 	}
 	if byContact, err = read("SELECT id, contact_id FROM leads WHERE "+s.Dialect.InIDs("contact_id"), contacts); err != nil {
 		return nil, nil, err
@@ -312,29 +275,45 @@ func earliestAt(m map[int64]time.Time, k int64, at time.Time) {
 
 // queuedDue returns the due_at of the queue entries of the leads.
 func (s *Store) queuedDue(ctx context.Context, ids []int64) (map[int64]int64, error) {
-	out := map[int64]int64{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	rows, err := s.QueryQ(ctx, s.R, "SELECT lead_id, due_at FROM score_queue WHERE "+s.Dialect.InIDs("lead_id"), s.Dialect.IDsArg(uniqueIDs(ids)))
+	pairs, err := s.idPairs(ctx, "SELECT lead_id, due_at FROM score_queue WHERE "+s.Dialect.InIDs("lead_id"), ids)
 	if err != nil {
 		return nil, fmt.Errorf("queued leads: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, due int64
-		if err := rows.Scan(&id, &due); err != nil {
-			return nil, fmt.Errorf("queued leads: %w", err)
-		}
-		out[id] = due
+	out := make(map[int64]int64, len(pairs))
+	for _, p := range pairs {
+		out[p[0]] = p[1]
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// releaseTail ends the round's range: committed, or handed out again.
+// idPairs runs a query of two integer columns whose one placeholder is the
+// ids (none: no rows).
+func (s *Store) idPairs(ctx context.Context, query string, ids []int64) ([][2]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := s.QueryQ(ctx, s.R, query, s.Dialect.IDsArg(uniqueIDs(ids)))
+	if err != nil {
+		return nil, err
+	}
+	return scanAll(rows, func(r scanner) ([2]int64, error) {
+		var p [2]int64
+		return p, r.Scan(&p[0], &p[1])
+	})
+}
+
+// releaseTail ends the round's range: committed, or to be handed out
+// again.
 func (s *Store) releaseTail(w *tailWork, committed bool) {
-	if w != nil {
-		s.tailDone(w.rng, committed)
+	if w == nil || len(w.items) == 0 {
+		return
+	}
+	t := &s.DB.tail
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.inflight, w.rng.from)
+	if !committed {
+		t.next = min(t.next, w.rng.from)
 	}
 }
 
@@ -344,7 +323,7 @@ func (s *Store) releaseTail(w *tailWork, committed bool) {
 func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork) (int64, error) {
 	now := micros(p.now)
 	var schedule [][]any
-	for _, id := range uniqueIDs(w.leads) {
+	for _, id := range w.leads() {
 		t, ok := p.next[id]
 		if !ok {
 			continue
@@ -356,7 +335,7 @@ func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork
 		schedule = append(schedule, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
 	}
 	later := now
-	if w.read >= busyRange {
+	if len(w.items) >= busyRange {
 		later = micros(p.now.Add(accountBasedDelay))
 	}
 	for _, id := range slices.Sorted(maps.Keys(w.accountBased)) {

@@ -441,8 +441,10 @@ func loadLeadScores(ctx context.Context, db *DB, q querier, leads []*leadcycle.L
 }
 
 // AddInteractions implements leadcycle.Store. It reads the contacts of the
-// whole batch in one query and enqueues the affected leads for scoring in two
-// statements, however many interactions the batch holds.
+// whole batch in one query, writes the batch in multi-row statements and
+// queues the affected leads for scoring in at most two, however many
+// interactions the batch holds (none on SQLite, whose scorer reads new
+// interactions by id).
 func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interaction) error {
 	now := s.Clock.Now()
 	for i := range items {
@@ -450,14 +452,14 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 			return itemError(i, err)
 		}
 	}
+	if len(items) == 0 {
+		return nil
+	}
 	return s.InTxRetry(ctx, func(tx *sql.Tx) error {
 		accounts, err := s.contactAccounts(ctx, tx, items)
 		if err != nil {
 			return err
 		}
-		// contactIDs and accountIDs are those of the interactions the
-		// scorer does not read by id (see scorer_tail.go).
-		var contactIDs, accountIDs, segmentContacts []int64
 		for i := range items {
 			it := &items[i]
 			acc, ok := accounts[it.ContactID]
@@ -476,50 +478,31 @@ func (s *Store) AddInteractions(ctx context.Context, items []leadcycle.Interacti
 		if err := s.insertInteractions(ctx, tx, items); err != nil {
 			return err
 		}
+		contactIDs := make([]int64, len(items))
+		var accountIDs []int64
 		for i := range items {
 			it := &items[i]
 			// Journeys the interaction triggers, and branches waiting for it.
 			if err := interactionJourneys(ctx, s.DB, tx, nil, it); err != nil {
 				return itemError(i, err)
 			}
-			segmentContacts = append(segmentContacts, int64(it.ContactID))
-			if covered, err := s.tailCovers(ctx, tx, it.ID); err != nil {
-				return err
-			} else if covered {
-				continue // the scorer reads it by id
-			}
-			contactIDs = append(contactIDs, int64(it.ContactID))
-			if it.AccountID != nil {
-				accountIDs = append(accountIDs, int64(*it.AccountID))
-			}
+			contactIDs[i] = int64(it.ContactID)
+			accountIDs = append(accountIDs, idsOf(it.AccountID)...)
 		}
-		if len(segmentContacts) > 0 {
-			if err := whenSegmentsRead(ctx, s.DB, tx, "interactions", func() error { return enqueueSegmentIDs(ctx, s.DB, tx, segmentContacts) }); err != nil {
-				return err
-			}
+		if err := whenSegmentsRead(ctx, s.DB, tx, "interactions", func() error { return enqueueSegmentIDs(ctx, s.DB, tx, contactIDs) }); err != nil {
+			return err
 		}
-		if len(contactIDs) == 0 {
-			return nil
+		// The batch's ids follow each other: when the first is after the
+		// ranges the scorer has taken, so are the others, and it will read
+		// them by id (see scorer_tail.go).
+		if covered, err := s.tailCovers(ctx, tx, items[0].ID); err != nil || covered {
+			return err
 		}
 		cause := fmt.Sprintf("interaction %s (%s)", items[0].ID, items[0].Type)
 		if len(items) > 1 {
 			cause = fmt.Sprintf("%d interactions (%s…%s)", len(items), items[0].ID, items[len(items)-1].ID)
 		}
-		contacts := s.Dialect.IDsArg(uniqueIDs(contactIDs))
-		if len(accountIDs) > 0 && !s.Dialect.SingleNode {
-			// The contacts' leads and the accounts' account-based leads in
-			// one statement, so that they are locked in one id order: one
-			// statement each deadlocked against each other on PostgreSQL.
-			return enqueueLeads(ctx, s.DB, tx, cause, "("+s.Dialect.InIDs("l.contact_id")+" OR ("+s.Dialect.InIDs("l.account_id")+" AND l.contact_id IS NULL))",
-				contacts, s.Dialect.IDsArg(uniqueIDs(accountIDs)))
-		}
-		if err := enqueueLeads(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.contact_id"), contacts); err != nil {
-			return err
-		}
-		if len(accountIDs) == 0 {
-			return nil
-		}
-		return enqueueAccountBased(ctx, s.DB, tx, cause, s.Dialect.InIDs("l.account_id"), s.Dialect.IDsArg(uniqueIDs(accountIDs)))
+		return enqueueLeadsOf(ctx, s.DB, tx, cause, contactIDs, accountIDs)
 	})
 }
 
