@@ -269,15 +269,5 @@ func TestScoringCatalogKeys(t *testing.T) {
 		keys = append(keys, "scoring.frequency."+s)
 	}
 	keys = append(keys, "scoring.stopped_keep", "scoring.stopped_clear")
-	for _, lang := range i18n.Languages {
-		ids := map[string]bool{}
-		for _, id := range b.IDs(lang) {
-			ids[id] = true
-		}
-		for _, k := range keys {
-			if !ids[k] {
-				t.Errorf("%s lacks %q", lang, k)
-			}
-		}
-	}
+	mustHaveKeys(t, b, keys)
 }
