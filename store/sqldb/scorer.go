@@ -1146,7 +1146,7 @@ func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []
 	// Interactions carry their contact's account (kept in step when the
 	// contact moves), so an account's history is one index range per type.
 	addAccount := func(o leadcycle.ID, i leadcycle.Interaction) { b.byAccount[o] = append(b.byAccount[o], i) }
-	if how.live {
+	if how.live && s.Dialect.SingleNode {
 		if err := s.accountInteractions(ctx, q, interactionNeeds(accountModels, now), accountTargets, addAccount); err != nil {
 			return nil, err
 		}

@@ -102,9 +102,10 @@ func (h *accountHistory) append(items []tailItem) {
 }
 
 // accountInteractions passes to add what n needs of the interactions of the
-// accounts, from memory where it can (see accountHistory).
+// accounts, from memory where it can (see accountHistory); single-node
+// databases only.
 func (s *Store) accountInteractions(ctx context.Context, q querier, n needs, accounts []int64, add func(owner leadcycle.ID, i leadcycle.Interaction)) error {
-	if !s.Dialect.SingleNode || len(n.propsSince) > 0 || len(n.since) == 0 || len(accounts) == 0 {
+	if len(n.propsSince) > 0 || len(n.since) == 0 || len(accounts) == 0 {
 		return s.loadInteractions(ctx, q, n, "i.account_id", "interactions i", accounts, add)
 	}
 	t := &s.DB.tail
