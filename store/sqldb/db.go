@@ -122,6 +122,11 @@ type DB struct {
 	liveJourneys atomic.Pointer[journeyIndex]
 	// procs keeps compiled business processes.
 	procs processCache
+	// turns orders this process's write transactions (see writeTurns).
+	turns writeTurns
+	// backgroundReads is held for reading while background workers read
+	// (see PauseBackgroundReads).
+	backgroundReads sync.RWMutex
 	// OnClose runs before the pools are closed (a database's background
 	// work stops there).
 	OnClose []func() error
@@ -174,6 +179,11 @@ func (db *DB) Q(query string) string {
 
 // InTx runs fn in a write transaction, committing when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	release, err := db.writeTurn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer release()
 	tx, err := db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -214,6 +224,11 @@ func (db *DB) committed(tx *sql.Tx) {
 // InConnTxRetry is InTxRetry on a connection of its own, for work that
 // needs the connection itself inside the transaction (Dialect.CopyRows).
 func (db *DB) InConnTxRetry(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	release, err := db.writeTurn(ctx)
+	if err != nil {
+		return fmt.Errorf("connection: %w", err)
+	}
+	defer release()
 	conn, err := db.W.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("connection: %w", err)

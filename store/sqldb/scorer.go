@@ -236,6 +236,8 @@ func (s *Store) liveModels(ctx context.Context) ([]*scoring.Model, error) {
 // the next range of new interactions) and rescores their leads: it reads
 // and scores the batch, then writes the results in one transaction.
 func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max int) (n int, err error) {
+	readsDone := s.DB.backgroundRead()
+	defer readsDone()
 	now, claimed, tail, err := s.takeWork(ctx, max)
 	if err != nil {
 		return 0, err
@@ -282,6 +284,7 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 			p.scoreLead(b, l, models, causes[l.ID])
 		}
 	}
+	readsDone()
 	if tail != nil {
 		// Rounds commit in the order they took their work (see tailWork).
 		select {

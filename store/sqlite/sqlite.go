@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"time"
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/store/sqldb"
@@ -83,7 +82,7 @@ func idsJSON(ids []int64) any {
 // takes the write lock up front so transactions never fail half-way with BUSY.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", "journal_size_limit(67108864)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", "journal_size_limit(268435456)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	if readOnly {
@@ -103,10 +102,14 @@ func dsn(path string, readOnly bool) string {
 
 // Open opens (creating if needed) the database in dir and migrates it.
 func Open(ctx context.Context, dir string, clock leadcycle.Clock) (*sqldb.Store, error) {
+	return open(ctx, dir, clock, defaultCheckpoints)
+}
+
+func open(ctx context.Context, dir string, clock leadcycle.Clock, c checkpoints) (*sqldb.Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	db, err := OpenDB(filepath.Join(dir, FileName), clock)
+	db, err := openDB(filepath.Join(dir, FileName), clock, c)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +129,10 @@ func Open(ctx context.Context, dir string, clock leadcycle.Clock) (*sqldb.Store,
 
 // OpenDB opens the database file without migrating it.
 func OpenDB(path string, clock leadcycle.Clock) (*sqldb.DB, error) {
+	return openDB(path, clock, defaultCheckpoints)
+}
+
+func openDB(path string, clock leadcycle.Clock, c checkpoints) (*sqldb.DB, error) {
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, err
@@ -148,54 +155,13 @@ func OpenDB(path string, clock leadcycle.Clock) (*sqldb.DB, error) {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(0)
 	db := sqldb.New(w, r, Dialect, clock)
-	stop, err := startCheckpointer(path)
+	stop, err := startCheckpointer(path, db, c)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	db.OnClose = append(db.OnClose, stop)
 	return db, nil
-}
-
-// checkpointEvery is how often the WAL is copied back into the database.
-const checkpointEvery = 250 * time.Millisecond
-
-// startCheckpointer copies the WAL into the database file from a
-// connection of its own, in the background: the writer never pays for a
-// checkpoint inside a commit (SQLite's automatic checkpoints are off), so
-// writes keep one core while the copy uses the other. A passive checkpoint
-// never blocks the writer or the readers; the WAL is reset when the writer
-// next starts with every frame copied, and journal_size_limit trims the
-// file. The returned function stops it and runs a last checkpoint.
-func startCheckpointer(path string) (func() error, error) {
-	ck, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		return nil, err
-	}
-	ck.SetMaxOpenConns(1)
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(checkpointEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				// A failed pass (the database busy, closing) is tried
-				// again at the next tick.
-				_, _ = ck.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-			}
-		}
-	}()
-	return func() error {
-		close(done)
-		<-stopped
-		_, err := ck.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-		return errors.Join(err, ck.Close())
-	}, nil
 }
 
 // Migrate applies pending migrations to the database in dir.

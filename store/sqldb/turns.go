@@ -1,0 +1,74 @@
+package sqldb
+
+import (
+	"context"
+	"sync"
+)
+
+// A single-writer database (Dialect.SingleNode) has one connection that
+// writes. database/sql hands a freed connection to a random waiter, so under
+// load a writer could wait behind any number of later ones (the scorer's
+// rounds waited behind batch after batch of new interactions). writeTurns
+// makes the writers of this process take turns in the order they came.
+type writeTurns struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+// take waits for the caller's turn, or for ctx to end. Goroutines blocked on
+// a channel are served first come, first served.
+func (t *writeTurns) take(ctx context.Context) (release func(), err error) {
+	t.once.Do(func() { t.ch = make(chan struct{}, 1) })
+	select {
+	case t.ch <- struct{}{}:
+		return func() { <-t.ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// writeTurn takes a turn to write on a single-writer database; elsewhere
+// transactions need none.
+func (db *DB) writeTurn(ctx context.Context) (release func(), err error) {
+	if !db.Dialect.SingleNode {
+		return func() {}, nil
+	}
+	return db.turns.take(ctx)
+}
+
+// PauseWrites runs fn while no transaction of this process writes: it takes
+// its turn behind the transactions already waiting and holds the writer's
+// connection until fn returns. The SQLite checkpointer restarts the WAL this
+// way, so that it neither waits behind a queue of writers nor races them
+// for the write lock.
+func (db *DB) PauseWrites(ctx context.Context, fn func() error) error {
+	release, err := db.writeTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return fn()
+}
+
+// backgroundRead marks the start of a background worker's reads (a scoring
+// round's); the returned function marks their end and may be called more
+// than once.
+func (db *DB) backgroundRead() (done func()) {
+	db.backgroundReads.RLock()
+	return sync.OnceFunc(db.backgroundReads.RUnlock)
+}
+
+// PauseBackgroundReads runs fn once the background workers' reads in
+// progress have ended, and holds back new ones until it returns. An SQLite
+// WAL can start again from its beginning only when no reader uses an older
+// snapshot, and the scorer's rounds read almost all the time.
+func (db *DB) PauseBackgroundReads(fn func() error) error {
+	db.backgroundReads.Lock()
+	defer db.backgroundReads.Unlock()
+	return fn()
+}
