@@ -150,7 +150,7 @@ func New(w, r *sql.DB, d Dialect, clock leadcycle.Clock) *DB {
 	if clock == nil {
 		clock = leadcycle.SystemClock{}
 	}
-	db := &DB{W: w, R: r, Dialect: d, Clock: clock}
+	db := &DB{W: w, R: r, Dialect: d, Clock: clock, turns: make(writeTurns, 1)}
 	db.SetFreeMailDomains(DefaultFreeMailDomains)
 	return db
 }

@@ -9,34 +9,27 @@ import (
 // writes. database/sql hands a freed connection to a random waiter, so under
 // load a writer could wait behind any number of later ones (the scorer's
 // rounds waited behind batch after batch of new interactions). writeTurns
-// makes the writers of this process take turns in the order they came.
-type writeTurns struct {
-	once sync.Once
-	ch   chan struct{}
-}
+// makes the writers of this process take turns in the order they came: it
+// holds one token, and goroutines blocked sending on a channel are served
+// first come, first served.
+type writeTurns chan struct{}
 
-// take waits for the caller's turn, or for ctx to end. Goroutines blocked on
-// a channel are served first come, first served.
-func (t *writeTurns) take(ctx context.Context) (release func(), err error) {
-	t.once.Do(func() { t.ch = make(chan struct{}, 1) })
+// writeTurn waits for the caller's turn to write on a single-writer
+// database, or for ctx to end; elsewhere transactions need none.
+func (db *DB) writeTurn(ctx context.Context) (release func(), err error) {
+	if !db.Dialect.SingleNode {
+		return func() {}, nil
+	}
 	select {
-	case t.ch <- struct{}{}:
-		return func() { <-t.ch }, nil
+	case db.turns <- struct{}{}:
+		return func() { <-db.turns }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 }
 
-// writeTurn takes a turn to write on a single-writer database; elsewhere
-// transactions need none.
-func (db *DB) writeTurn(ctx context.Context) (release func(), err error) {
-	if !db.Dialect.SingleNode {
-		return func() {}, nil
-	}
-	return db.turns.take(ctx)
-}
-
-// PauseWrites runs fn while no transaction of this process writes: it takes
+// PauseWrites runs fn while no transaction of this process writes to a
+// single-writer database (Dialect.SingleNode): it takes
 // its turn behind the transactions already waiting and holds the writer's
 // connection until fn returns. The SQLite checkpointer restarts the WAL this
 // way, so that it neither waits behind a queue of writers nor races them

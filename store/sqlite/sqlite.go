@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/store/sqldb"
@@ -76,13 +77,21 @@ func idsJSON(ids []int64) any {
 	return string(append(b, ']'))
 }
 
+// walSizeLimit is the size, in bytes, the WAL file is trimmed to when it
+// starts again (see defaultCheckpoints).
+const walSizeLimit = 256 << 20
+
+// busyTimeout is how long a connection waits for a lock another process
+// holds (another leadcycle command on the same file).
+const busyTimeout = 10 * time.Second
+
 // dsn builds a modernc.org/sqlite DSN. WAL lets readers run beside the writer;
 // synchronous=NORMAL in WAL mode never loses a committed transaction when the
 // process dies (only a power cut can undo the last commits); BEGIN IMMEDIATE
 // takes the write lock up front so transactions never fail half-way with BUSY.
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", "journal_size_limit(268435456)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
+	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit), fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
 		q.Add("_pragma", p)
 	}
 	if readOnly {
