@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/leadcycle/leadcycle"
@@ -258,6 +259,45 @@ func (m *memory) finish() (heap, rss float64) {
 }
 
 // residentKiB reads VmRSS, the process's resident set now.
+// work measures the CPU time the process uses in a phase (user and
+// system) and the bytes it writes to files (WAL frames and checkpoint
+// copies): both count the work done, where wall-clock rates also count
+// what else the machine runs.
+type work struct {
+	cpu     time.Duration
+	written uint64
+}
+
+func startWork() work { return work{processCPU(), writtenBytes()} }
+
+func (w work) finish() (time.Duration, uint64) {
+	return processCPU() - w.cpu, writtenBytes() - w.written
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// writtenBytes is what the process passed to write calls (wchar in
+// /proc/self/io).
+func writtenBytes() uint64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if n, ok := strings.CutPrefix(line, "wchar: "); ok {
+			v, _ := strconv.ParseUint(n, 10, 64)
+			return v
+		}
+	}
+	return 0
+}
+
 func residentKiB() uint64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
@@ -348,6 +388,7 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 	baseline := rawInserts(ctx, st, mkBatch, o)
 
 	mem := watchMemory()
+	work := startWork()
 	wctx, stopWorker := context.WithCancel(ctx)
 	workerDone := make(chan struct{})
 	go func() {
@@ -385,13 +426,15 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 	stopWorker()
 	<-workerDone
 	heap, rss := mem.finish()
+	cpu, written := work.finish()
 	leads, p50, p99, worst := st.ScoringLag(true)
 	rate := float64(sent.Load()) / offered.Seconds()
+	per := float64(sent.Load())
 	fmt.Printf("\n%s real-time scoring, 3 live models, %d-interaction batches from %d writers, offered %d/s for %ds\n\n", name, o.batch, producers, o.rate, o.seconds)
-	fmt.Println("| interactions stored | stored/s | baseline raw inserts/s | ratio | scored and drained after | leads rescored | lag p50 | lag p99 | lag max | peak heap MiB | peak RSS MiB |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| %d | %.0f | %.0f | %.2f | %s | %d | %s | %s | %s | %.0f | %.0f |\n", sent.Load(), rate, baseline, rate/baseline,
-		total.Round(time.Millisecond), leads, p50, p99, worst.Round(time.Millisecond), heap, rss)
+	fmt.Println("| interactions stored | stored/s | baseline raw inserts/s | ratio | scored and drained after | leads rescored | lag p50 | lag p99 | lag max | CPU µs per interaction | KiB written per interaction | peak heap MiB | peak RSS MiB |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| %d | %.0f | %.0f | %.2f | %s | %d | %s | %s | %s | %.0f | %.1f | %.0f | %.0f |\n", sent.Load(), rate, baseline, rate/baseline,
+		total.Round(time.Millisecond), leads, p50, p99, worst.Round(time.Millisecond), cpu.Seconds()*1e6/per, float64(written)/1024/per, heap, rss)
 }
 
 func contactsWithLeads(ctx context.Context, st *sqldb.Store) []int64 {

@@ -242,7 +242,7 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 	if err != nil {
 		return 0, err
 	}
-	if len(claimed) == 0 && (tail == nil || len(tail.items) == 0) {
+	if len(claimed) == 0 && (tail == nil || tail.empty()) {
 		return 0, nil
 	}
 	committed := false
@@ -269,9 +269,8 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 	if tail != nil {
 		leads := tail.leads()
 		ids = append(ids, leads...)
-		cause := fmt.Sprintf("interactions %d…%d", tail.rng.from+1, tail.rng.to)
 		for _, id := range leads {
-			causes[leadcycle.ID(id)] = cause
+			causes[leadcycle.ID(id)] = tail.cause(id)
 		}
 	}
 	p := newPlan(now)
@@ -325,7 +324,10 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 		for _, at := range tail.since {
 			s.observeLag(done.Sub(at))
 		}
-		n += len(tail.items)
+		for _, wl := range tail.waited {
+			s.observeLag(done.Sub(wl.at))
+		}
+		n += len(tail.items) + len(tail.waited)
 	}
 	return n, nil
 }
@@ -346,12 +348,13 @@ func (s *Store) takeWork(ctx context.Context, max int) (time.Time, []queued, *ta
 	if err != nil {
 		return now, nil, nil, err
 	}
-	tail, err := s.takeTailWork(ctx, max)
+	tail, err := s.takeTailWork(ctx, now, max)
 	if err != nil {
 		s.release(claimed)
+		s.releaseTail(tail, false)
 		return now, nil, nil, err
 	}
-	if len(claimed) > 0 || len(tail.items) > 0 {
+	if len(claimed) > 0 || !tail.empty() {
 		tail.after, tail.done = s.DB.tail.nextTurn()
 	}
 	return now, claimed, tail, nil

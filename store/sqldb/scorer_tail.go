@@ -41,13 +41,53 @@ type interactionTail struct {
 	loaded bool
 	// next is the last interaction id handed to a round.
 	next int64
-	// inflight maps the first id before each range being scored to the
-	// range's last id.
-	inflight map[int64]int64
+	// inflight maps each round in progress (numbered by rounds) to the
+	// first id before the interactions it scores: those of its range and
+	// of the ranges its waiting leads came in.
+	inflight map[uint64]int64
+	rounds   uint64
+	// waiting holds the account-based leads that wait for more
+	// interactions of their account (see accountBasedDelay); held, those
+	// a round in progress took from it, with the round.
+	waiting map[int64]waitingLead
+	held    map[int64]uint64
 	// stored is the position last written to score_tail.
 	stored int64
 	// accounts keeps the histories of accounts (see accountHistory).
 	accounts accountHistory
+}
+
+// waitingLead is an account-based lead due to be scored for interactions
+// of its account. It waits in memory, not in score_queue: under load nearly
+// every round touches a large account, and a queue row written and deleted
+// a few times a second for each was a sixth of the pages the writer wrote.
+// A restart loses nothing: the stored position stays before the range its
+// first interaction came in, so the next process reads that range again.
+type waitingLead struct {
+	due   time.Time
+	at    time.Time // when its first interaction was stored
+	after int64     // the first id before the range of that interaction
+	cause string
+}
+
+// wait adds the lead to waiting, or keeps the earlier of the two due times
+// and the older of their ranges.
+func (t *interactionTail) wait(lead int64, w waitingLead) {
+	if cur, ok := t.waiting[lead]; ok {
+		if cur.due.After(w.due) {
+			cur.due, cur.cause = w.due, w.cause
+		}
+		cur.at, cur.after = minTime(cur.at, w.at), min(cur.after, w.after)
+		w = cur
+	}
+	t.waiting[lead] = w
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // tailRange is the interactions after from up to and including to.
@@ -63,7 +103,7 @@ func (t *interactionTail) load(ctx context.Context, db *DB, q querier) error {
 		return fmt.Errorf("scoring position: %w", err)
 	}
 	t.next, t.stored, t.loaded = pos, pos, true
-	t.inflight = map[int64]int64{}
+	t.inflight, t.waiting, t.held = map[uint64]int64{}, map[int64]waitingLead{}, map[int64]uint64{}
 	return nil
 }
 
@@ -87,12 +127,15 @@ func (db *DB) tailCovers(ctx context.Context, tx *sql.Tx, id leadcycle.ID) (bool
 	return false, nil
 }
 
-// position is the stored position to write: every range before it is
-// scored and committed.
+// position is the stored position to write: the leads of every interaction
+// up to it are scored and committed.
 func (t *interactionTail) position() int64 {
 	pos := t.next
-	for from := range t.inflight {
-		pos = min(pos, from)
+	for _, after := range t.inflight {
+		pos = min(pos, after)
+	}
+	for _, w := range t.waiting {
+		pos = min(pos, w.after)
 	}
 	return pos
 }
@@ -105,10 +148,9 @@ type tailItem struct {
 }
 
 // takeTail hands the next range of at most max interactions to a round.
+// The caller holds t.mu.
 func (s *Store) takeTail(ctx context.Context, max int) (tailRange, []tailItem, error) {
 	t := &s.DB.tail
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if err := t.load(ctx, s.DB, s.R); err != nil {
 		return tailRange{}, nil, err
 	}
@@ -127,7 +169,6 @@ func (s *Store) takeTail(ctx context.Context, max int) (tailRange, []tailItem, e
 	if len(items) > 0 {
 		rng.to = items[len(items)-1].id
 		t.next = rng.to
-		t.inflight[rng.from] = rng.to
 		t.accounts.append(items)
 	}
 	return rng, items, nil
@@ -171,15 +212,23 @@ type tailWork struct {
 	after <-chan struct{}
 	done  chan struct{}
 
+	round uint64 // the round's key in interactionTail.inflight
 	rng   tailRange
 	items []tailItem // what the round needs of the range's interactions
+	// waited are the account-based leads whose wait ended, taken from
+	// interactionTail.waiting; claimed, the leads the round claimed from
+	// the queue (scored as such).
+	waited  map[int64]waitingLead
+	claimed map[int64]bool
 	// since holds the leads to score that the round did not claim from the
 	// queue, each with when its first interaction of the range was stored.
 	since map[int64]time.Time
 	// accountBased are the account-based leads of the interactions'
-	// accounts: they go to the queue, due accountBasedDelay later (see
-	// there), with when their first interaction was stored.
+	// accounts, with when their first interaction was stored: they wait
+	// (see accountBasedDelay), and join interactionTail.waiting when the
+	// round commits, as waits holds them.
 	accountBased map[int64]time.Time
+	waits        map[int64]waitingLead
 	// due holds the queue entries the leads already have (due_at).
 	due map[int64]int64
 }
@@ -197,40 +246,77 @@ const (
 	busyRange         = 100
 )
 
-// takeTailWork takes the next range of interactions. The caller holds
-// interactionTail.round.
-func (s *Store) takeTailWork(ctx context.Context, max int) (*tailWork, error) {
+// takeTailWork takes the next range of interactions and the account-based
+// leads whose wait has ended by now. The caller holds interactionTail.round.
+func (s *Store) takeTailWork(ctx context.Context, now time.Time, max int) (*tailWork, error) {
+	t := &s.DB.tail
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	rng, items, err := s.takeTail(ctx, max)
-	return &tailWork{rng: rng, items: items, since: map[int64]time.Time{}}, err
+	w := &tailWork{rng: rng, items: items, since: map[int64]time.Time{}, waited: map[int64]waitingLead{}}
+	if err != nil {
+		return w, err
+	}
+	t.rounds++
+	w.round = t.rounds
+	after := rng.from
+	for id, wl := range t.waiting {
+		if len(w.waited) < max && !wl.due.After(now) {
+			w.waited[id] = wl
+			after = min(after, wl.after)
+			delete(t.waiting, id)
+			t.held[id] = w.round
+		}
+	}
+	if !w.empty() {
+		t.inflight[w.round] = after
+	}
+	return w, nil
 }
 
+// empty reports whether the round has nothing of the tail to score.
+func (w *tailWork) empty() bool { return len(w.items) == 0 && len(w.waited) == 0 }
+
 // leads returns the leads to score that the round did not claim from the
-// queue, in id order.
-func (w *tailWork) leads() []int64 { return slices.Sorted(maps.Keys(w.since)) }
+// queue, in id order: those of the range's contacts, then the account-based
+// leads whose wait ended.
+func (w *tailWork) leads() []int64 {
+	waited := slices.DeleteFunc(slices.Sorted(maps.Keys(w.waited)), func(id int64) bool { return w.claimed[id] })
+	return append(slices.Sorted(maps.Keys(w.since)), waited...)
+}
+
+// cause says why the round scores a lead of leads().
+func (w *tailWork) cause(lead int64) string {
+	if wl, ok := w.waited[lead]; ok {
+		return wl.cause
+	}
+	return fmt.Sprintf("interactions %d…%d", w.rng.from+1, w.rng.to)
+}
 
 // resolve finds the leads the range's interactions affect. claimed are the
 // queue entries the round took (their leads are scored anyway). It runs
 // after the round took its work, outside interactionTail.round: what it
 // reads is read after that, as the round's scores are.
 func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued) error {
-	if len(w.items) == 0 {
-		return nil
-	}
-	since, accountBased, err := s.tailLeads(ctx, w.items)
-	if err != nil {
-		return err
-	}
 	mine := make(map[int64]bool, len(claimed))
 	for _, c := range claimed {
 		mine[c.leadID] = true
 	}
-	for id, at := range since {
-		if !mine[id] {
-			w.since[id] = at
+	w.claimed = mine
+	if len(w.items) > 0 {
+		since, accountBased, err := s.tailLeads(ctx, w.items)
+		if err != nil {
+			return err
 		}
+		for id, at := range since {
+			if !mine[id] {
+				w.since[id] = at
+			}
+		}
+		w.accountBased = accountBased
 	}
-	w.accountBased = accountBased
-	w.due, err = s.queuedDue(ctx, append(w.leads(), slices.Collect(maps.Keys(accountBased))...))
+	var err error
+	w.due, err = s.queuedDue(ctx, append(w.leads(), slices.Collect(maps.Keys(w.accountBased))...))
 	return err
 }
 
@@ -302,24 +388,45 @@ func (s *Store) idPairs(ctx context.Context, query string, ids []int64) ([][2]in
 	})
 }
 
-// releaseTail ends the round's range: committed, or to be handed out
-// again.
+// releaseTail ends the round's part of the tail: committed, its
+// account-based leads wait; given up, its range is handed out again and
+// the leads it took from waiting wait again.
 func (s *Store) releaseTail(w *tailWork, committed bool) {
-	if w == nil || len(w.items) == 0 {
+	if w == nil || w.round == 0 {
 		return
 	}
 	t := &s.DB.tail
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.inflight, w.rng.from)
-	if !committed {
+	delete(t.inflight, w.round)
+	for id := range w.waited {
+		if t.held[id] == w.round {
+			delete(t.held, id)
+		}
+	}
+	if committed {
+		// A lead another round holds is not made to wait again: that
+		// round took its work after this one, and it reads this range.
+		for id, wl := range w.waits {
+			if _, ok := t.held[id]; !ok {
+				t.wait(id, wl)
+			}
+		}
+		return
+	}
+	if len(w.items) > 0 {
 		t.next = min(t.next, w.rng.from)
+	}
+	for id, wl := range w.waited {
+		t.wait(id, wl)
 	}
 }
 
 // settleTail writes, in the round's transaction, what the range leaves to
 // do: the next change of each lead scored whose queue entry does not
-// already say so, and the position.
+// already say so, and the position. The range's account-based leads are
+// readied to wait (see waitingLead), unless their queue entry is due by
+// then anyway.
 func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork) (int64, error) {
 	now := micros(p.now)
 	var schedule [][]any
@@ -334,25 +441,31 @@ func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork
 		}
 		schedule = append(schedule, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
 	}
-	later := now
-	if len(w.items) >= busyRange {
-		later = micros(p.now.Add(accountBasedDelay))
-	}
-	for _, id := range slices.Sorted(maps.Keys(w.accountBased)) {
-		if due, queued := w.due[id]; queued && due <= later {
-			continue // queued already: scored with this range's interactions
-		}
-		schedule = append(schedule, []any{id, later, rand.Int64(), fmt.Sprintf("interactions %d…%d of its account", w.rng.from+1, w.rng.to), micros(w.accountBased[id])})
-	}
 	if err := p.schedule(ctx, s.DB, tx, schedule); err != nil {
 		return 0, err
+	}
+	later := p.now
+	if len(w.items) >= busyRange {
+		later = p.now.Add(accountBasedDelay)
+	}
+	w.waits = make(map[int64]waitingLead, len(w.accountBased))
+	cause := fmt.Sprintf("interactions %d…%d of its account", w.rng.from+1, w.rng.to)
+	for id, at := range w.accountBased {
+		if due, queued := w.due[id]; queued && due <= micros(later) {
+			continue // queued already: scored with this range's interactions
+		}
+		if _, ok := w.waited[id]; ok {
+			continue // scored in this round, which read this range
+		}
+		w.waits[id] = waitingLead{due: later, at: at, after: w.rng.from, cause: cause}
 	}
 	return s.storeTailPosition(ctx, tx)
 }
 
 // ScoringBacklog returns the work the scorer has yet to do: the leads due in
-// the queue, and on a single-node database the interactions stored after
-// the last range handed to a round.
+// the queue, and on a single-node database also the account-based leads
+// whose wait has ended and the interactions stored after the last range
+// handed to a round.
 func (s *Store) ScoringBacklog(ctx context.Context) (leads, interactions int64, err error) {
 	if err := s.QueryRowQ(ctx, s.R, "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", micros(s.Clock.Now())).Scan(&leads); err != nil {
 		return 0, 0, fmt.Errorf("scoring backlog: %w", err)
@@ -361,9 +474,15 @@ func (s *Store) ScoringBacklog(ctx context.Context) (leads, interactions int64, 
 		return leads, 0, nil
 	}
 	t := &s.DB.tail
+	now := s.Clock.Now()
 	t.mu.Lock()
 	err = t.load(ctx, s.DB, s.R)
-	after := t.position()
+	after := t.next
+	for _, wl := range t.waiting {
+		if !wl.due.After(now) {
+			leads++
+		}
+	}
 	t.mu.Unlock()
 	if err != nil {
 		return 0, 0, err

@@ -188,9 +188,97 @@ func TestAccountBasedLeadsWaitUnderLoad(t *testing.T) {
 	if got := mustScore(t, s, l.ID, m.ID); got != 15 {
 		t.Errorf("account score right after a busy range = %d, want 15 until the wait ends", got)
 	}
+	if n := queuedBy(t, s, clock.Now().Add(time.Second)); n != 0 {
+		t.Errorf("%d score_queue rows due within a second while the lead waits, want 0 (it waits in memory)", n)
+	}
 	clock.Advance(250 * time.Millisecond)
+	if leads, _, err := s.ScoringBacklog(ctx); err != nil || leads != 1 {
+		t.Errorf("backlog when the wait ends = %d leads (%v), want the waiting lead", leads, err)
+	}
 	storetest.MustDrainScoring(t, ctx, s)
 	if got := mustScore(t, s, l.ID, m.ID); got != 765 {
 		t.Errorf("account score after the wait = %d, want 765", got)
+	}
+	if leads, n, err := s.ScoringBacklog(ctx); err != nil || leads != 0 || n != 0 {
+		t.Errorf("backlog after the wait = %d leads, %d interactions (%v), want none", leads, n, err)
+	}
+}
+
+// queuedBy counts the score_queue rows due by then.
+func queuedBy(t *testing.T, s *sqldb.Store, then time.Time) int {
+	t.Helper()
+	var n int
+	if err := s.R.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", then.UnixMicro()).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestWaitingLeadSurvivesRestart closes the store while an account-based
+// lead waits in memory: the stored position is still before the busy
+// range, so the next process reads the range again and scores the lead.
+func TestWaitingLeadSurvivesRestart(t *testing.T) {
+	ctx, dir := t.Context(), t.TempDir()
+	clock := leadcycle.NewFixedClock(storetest.Epoch)
+	s, err := sqlite.Open(ctx, dir, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetAccount))
+	acme := storetest.MustCreateAccount(t, ctx, s, &leadcycle.Account{Name: "Acme"})
+	ana := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "ana@acme.example", AccountID: &acme.ID})
+	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Acme", AccountID: &acme.ID})
+	own := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "breixo@example.gal"})
+	ownLead := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Own", ContactID: &own.ID})
+	contactModel := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetContact))
+	storetest.MustDrainScoring(t, ctx, s)
+	var before int64
+	if err := s.R.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM interactions").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := s.AddInteractions(ctx, append(opens(ana.ID, 150), opens(own.ID, 2)...)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	if got := mustScore(t, s, ownLead.ID, contactModel.ID); got != 10 {
+		t.Fatalf("contact lead score = %d, want 10 in the same round", got)
+	}
+	// A later quiet range moves the tail on, but not the stored position.
+	if err := s.AddInteractions(ctx, opens(own.ID, 1)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	if pos := position(t, s); pos > before {
+		t.Errorf("stored position %d with a lead waiting for interactions after %d, want at most %d", pos, before, before)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = sqlite.Open(ctx, dir, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.MustDrainScoring(t, ctx, s)
+	clock.Advance(250 * time.Millisecond)
+	storetest.MustDrainScoring(t, ctx, s)
+	if got := mustScore(t, s, l.ID, m.ID); got != 750 {
+		t.Errorf("account score after the restart = %d, want 750", got)
+	}
+	if got := mustScore(t, s, ownLead.ID, contactModel.ID); got != 15 {
+		t.Errorf("contact lead score after the restart = %d, want 15", got)
+	}
+	var top int64
+	if err := s.R.QueryRowContext(ctx, "SELECT MAX(id) FROM interactions").Scan(&top); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddInteractions(ctx, opens(own.ID, 1)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	if pos := position(t, s); pos < top {
+		t.Errorf("stored position %d after the wait ended, want at least %d", pos, top)
 	}
 }
