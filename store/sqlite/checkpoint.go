@@ -29,7 +29,13 @@ type checkpoints struct {
 // appended to without end (2.4 GB in 10 s) cost the writer twice the time
 // in its commits (a fifth of all CPU went to the kernel zeroing the file's
 // new pages).
-var defaultCheckpoints = checkpoints{every: 250 * time.Millisecond, restartFrames: 40_000, restartWait: 50 * time.Millisecond}
+//
+// A pass copies each page once however many commits wrote it since the
+// last, so the pages every commit writes (the tails of the tables and
+// indexes that grow, the queue, the scoring position) are copied once a
+// second rather than four times. Measured at 2,500 interactions/s: 13% fewer
+// bytes written per interaction than with passes every 250 ms.
+var defaultCheckpoints = checkpoints{every: time.Second, restartFrames: 40_000, restartWait: 50 * time.Millisecond}
 
 // startCheckpointer copies the WAL into the database file from a
 // connection of its own, in the background: the writer never pays for a
