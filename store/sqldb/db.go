@@ -224,17 +224,9 @@ func (db *DB) committed(tx *sql.Tx) {
 // InConnTxRetry is InTxRetry on a connection of its own, for work that
 // needs the connection itself inside the transaction (Dialect.CopyRows).
 func (db *DB) InConnTxRetry(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
-	release, err := db.writeTurn(ctx)
-	if err != nil {
-		return fmt.Errorf("connection: %w", err)
-	}
-	defer release()
-	conn, err := db.W.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("connection: %w", err)
-	}
-	defer conn.Close()
-	return db.retry(ctx, func() error { return db.inConnTx(ctx, conn, fn) })
+	return db.WithWriter(ctx, func(conn *sql.Conn) error {
+		return db.retry(ctx, func() error { return db.inConnTx(ctx, conn, fn) })
+	})
 }
 
 func (db *DB) inConnTx(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Conn, tx *sql.Tx) error) error {

@@ -2,6 +2,8 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"sync"
 )
 
@@ -28,6 +30,25 @@ func (db *DB) writeTurn(ctx context.Context) (release func(), err error) {
 	}
 }
 
+// WithWriter runs fn on a connection of the writer pool once it is the
+// caller's turn to write (see writeTurn), for work that needs the
+// connection itself: a bulk load takes a turn for each of its
+// transactions, so that other writers, and the checkpointer's pauses, come
+// in between.
+func (db *DB) WithWriter(ctx context.Context, fn func(conn *sql.Conn) error) error {
+	release, err := db.writeTurn(ctx)
+	if err != nil {
+		return fmt.Errorf("connection: %w", err)
+	}
+	defer release()
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connection: %w", err)
+	}
+	defer conn.Close()
+	return fn(conn)
+}
+
 // PauseWrites runs fn while no transaction of this process writes to a
 // single-writer database (Dialect.SingleNode): it takes
 // its turn behind the transactions already waiting and holds the writer's
@@ -35,17 +56,7 @@ func (db *DB) writeTurn(ctx context.Context) (release func(), err error) {
 // way, so that it neither waits behind a queue of writers nor races them
 // for the write lock.
 func (db *DB) PauseWrites(ctx context.Context, fn func() error) error {
-	release, err := db.writeTurn(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	conn, err := db.W.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return fn()
+	return db.WithWriter(ctx, func(*sql.Conn) error { return fn() })
 }
 
 // backgroundRead marks the start of a background worker's reads (a scoring

@@ -18,7 +18,8 @@ const (
 	maxVariables    = 32_766 // SQLITE_MAX_VARIABLE_NUMBER of SQLite ≥ 3.32
 )
 
-// BulkInsert loads rows into table through the single writer connection: next
+// BulkInsert loads rows into table through the single writer connection, one
+// transaction per turn to write (see sqldb.DB.WithWriter): next
 // fills row (one value per column, in the order of cols) and returns true, or
 // returns false when there are no more rows. row is reused, so next must set
 // every element and must not keep it. Rows are written with a prepared
@@ -35,6 +36,11 @@ const (
 // (times as Unix microseconds, JSON as text); it is meant for generators and
 // importers that produce valid rows themselves.
 func BulkInsert(ctx context.Context, db *sqldb.DB, table string, cols []string, next func(row []any) bool) (int, error) {
+	return bulkInsert(ctx, db, table, cols, next, bulkRowsPerTx)
+}
+
+// bulkInsert is BulkInsert committing every rowsPerTx rows.
+func bulkInsert(ctx context.Context, db *sqldb.DB, table string, cols []string, next func(row []any) bool, rowsPerTx int) (int, error) {
 	if !validIdent(table) || len(cols) == 0 {
 		return 0, fmt.Errorf("bulk insert: bad table %q or no columns", table)
 	}
@@ -45,13 +51,7 @@ func BulkInsert(ctx context.Context, db *sqldb.DB, table string, cols []string, 
 	}
 	nc := len(cols)
 	per := min(bulkRowsPerStmt, maxVariables/nc)
-	perTx := max(per, bulkRowsPerTx/per*per) // a multiple of per: only the last statement is short
-
-	conn, err := db.W.Conn(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("bulk insert into %s: %w", table, err)
-	}
-	defer conn.Close()
+	perTx := max(per, rowsPerTx/per*per) // a multiple of per: only the last statement is short
 
 	p := produce(next, nc, per)
 	defer p.stop() // re-raises a panic of next
@@ -59,7 +59,7 @@ func BulkInsert(ctx context.Context, db *sqldb.DB, table string, cols []string, 
 	total := 0
 	// batch writes up to perTx rows in one transaction and reports whether
 	// the rows ran out. The deferred rollback is a no-op after the commit.
-	batch := func() (n int, last bool, err error) {
+	batch := func(conn *sql.Conn) (n int, last bool, err error) {
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			return 0, false, fmt.Errorf("begin: %w", err)
@@ -100,7 +100,15 @@ func BulkInsert(ctx context.Context, db *sqldb.DB, table string, cols []string, 
 		return n, last, nil
 	}
 	for {
-		n, last, err := batch()
+		// Each transaction takes its turn: other writers, and the
+		// checkpointer restarting the WAL, come in between.
+		var n int
+		var last bool
+		err := db.WithWriter(ctx, func(conn *sql.Conn) error {
+			var err error
+			n, last, err = batch(conn)
+			return err
+		})
 		if err != nil {
 			return total, fmt.Errorf("bulk insert into %s: %w", table, err)
 		}

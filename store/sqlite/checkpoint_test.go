@@ -23,7 +23,7 @@ import (
 func TestWALStaysBoundedUnderScoringLoad(t *testing.T) {
 	ctx, dir := t.Context(), t.TempDir()
 	const restartFrames = 256
-	s, err := open(ctx, dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: restartFrames, restartWait: 50 * time.Millisecond})
+	s, err := open(ctx, dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: restartFrames, restartWait: 50 * time.Millisecond, turnWait: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,5 +91,96 @@ func TestWALStaysBoundedUnderScoringLoad(t *testing.T) {
 	t.Logf("largest WAL %d bytes, database %d bytes", largest, written)
 	if largest > bound {
 		t.Fatalf("WAL reached %d bytes (bound %d): it was not restarted under load", largest, bound)
+	}
+}
+
+// TestWALStaysBoundedDuringBulkLoad loads a table with BulkInsert's
+// machinery in many transactions: each takes its turn to write, so the
+// checkpointer's restarts come in between. A load that held the writer's
+// connection from its first transaction to its last kept every restart
+// out, and the WAL held everything it wrote (14 GB while generating 10M
+// interactions).
+func TestWALStaysBoundedDuringBulkLoad(t *testing.T) {
+	ctx, dir := t.Context(), t.TempDir()
+	const restartFrames = 256
+	s, err := open(ctx, dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: restartFrames, restartWait: 50 * time.Millisecond, turnWait: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.W.ExecContext(ctx, "CREATE TABLE load (pad TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	wal := filepath.Join(dir, FileName+"-wal")
+	var largest int64
+	pad := fmt.Sprintf("%03000d", 7)
+	const rows = 8000
+	left := rows
+	n, err := bulkInsert(ctx, s.DB, "load", []string{"pad"}, func(row []any) bool {
+		if left%100 == 0 {
+			time.Sleep(time.Millisecond) // a slower source: the checkpointer gets its passes
+			if fi, err := os.Stat(wal); err == nil {
+				largest = max(largest, fi.Size())
+			}
+		}
+		if left == 0 {
+			return false
+		}
+		left--
+		row[0] = pad
+		return true
+	}, 200)
+	if err != nil || n != rows {
+		t.Fatalf("bulk insert: %d rows, %v; want %d", n, err, rows)
+	}
+	const bound = 16 * restartFrames * 4120
+	t.Logf("largest WAL %d bytes", largest)
+	if largest > bound {
+		t.Fatalf("WAL reached %d bytes (bound %d) during a bulk load: no restart came in between its transactions", largest, bound)
+	}
+}
+
+// TestCheckpointsGoOnWhileTheWriterIsHeld holds the writer's connection and
+// commits on it, as a long bulk transaction would: the restart cannot take
+// the writers' turn, gives up after turnWait, and the passive passes go on
+// copying the WAL into the database file. A restart that waited for the
+// turn stopped every pass until the writer was let go.
+func TestCheckpointsGoOnWhileTheWriterIsHeld(t *testing.T) {
+	ctx, dir := t.Context(), t.TempDir()
+	s, err := open(ctx, dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: 256, restartWait: 50 * time.Millisecond, turnWait: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	path := filepath.Join(dir, FileName)
+	conn, err := s.W.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE load (pad TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	pad := fmt.Sprintf("%03000d", 7)
+	for i := range 2000 {
+		if _, err := conn.ExecContext(ctx, "INSERT INTO load (pad) VALUES (?)", pad); err != nil {
+			t.Fatal(err)
+		}
+		if i%100 == 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	// 2,000 rows of 3 KB take a page each: most must be in the file.
+	if grown := size() - before; grown < 1000*4096 {
+		t.Errorf("database file grew %d bytes while the writer was held, want the passes to have copied most of 2,000 pages", grown)
 	}
 }
