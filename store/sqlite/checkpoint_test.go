@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/scoring"
+	"github.com/leadcycle/leadcycle/store/sqldb"
 	"github.com/leadcycle/leadcycle/store/storetest"
 )
 
@@ -23,10 +24,7 @@ import (
 func TestWALStaysBoundedUnderScoringLoad(t *testing.T) {
 	ctx, dir := t.Context(), t.TempDir()
 	const restartFrames = 256
-	s, err := open(ctx, dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: restartFrames, restartWait: 50 * time.Millisecond, turnWait: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openFastCheckpoints(t, dir, restartFrames, time.Second)
 	defer s.Close()
 	days := 30
 	storetest.MustPublishModel(t, ctx, s, &leadcycle.ScoringModel{Name: "Opens", Target: leadcycle.TargetContact, Rules: []leadcycle.ScoringRule{
@@ -103,10 +101,7 @@ func TestWALStaysBoundedUnderScoringLoad(t *testing.T) {
 func TestWALStaysBoundedDuringBulkLoad(t *testing.T) {
 	ctx, dir := t.Context(), t.TempDir()
 	const restartFrames = 256
-	s, err := open(ctx, dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: restartFrames, restartWait: 50 * time.Millisecond, turnWait: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openFastCheckpoints(t, dir, restartFrames, time.Second)
 	defer s.Close()
 	if _, err := s.W.ExecContext(ctx, "CREATE TABLE load (pad TEXT)"); err != nil {
 		t.Fatal(err)
@@ -147,10 +142,7 @@ func TestWALStaysBoundedDuringBulkLoad(t *testing.T) {
 // turn stopped every pass until the writer was let go.
 func TestCheckpointsGoOnWhileTheWriterIsHeld(t *testing.T) {
 	ctx, dir := t.Context(), t.TempDir()
-	s, err := open(ctx, dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: 256, restartWait: 50 * time.Millisecond, turnWait: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openFastCheckpoints(t, dir, 256, 20*time.Millisecond)
 	defer s.Close()
 	path := filepath.Join(dir, FileName)
 	conn, err := s.W.Conn(ctx)
@@ -183,4 +175,16 @@ func TestCheckpointsGoOnWhileTheWriterIsHeld(t *testing.T) {
 	if grown := size() - before; grown < 1000*4096 {
 		t.Errorf("database file grew %d bytes while the writer was held, want the passes to have copied most of 2,000 pages", grown)
 	}
+}
+
+// openFastCheckpoints opens a store in dir whose checkpointer passes every
+// 5 ms and restarts the WAL past restartFrames, waiting turnWait for the
+// writers.
+func openFastCheckpoints(t *testing.T, dir string, restartFrames int64, turnWait time.Duration) *sqldb.Store {
+	t.Helper()
+	s, err := open(t.Context(), dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: restartFrames, restartWait: 50 * time.Millisecond, turnWait: turnWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

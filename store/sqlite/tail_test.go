@@ -46,13 +46,35 @@ func mustScore(t *testing.T, s *sqldb.Store, lead, model leadcycle.ID) int64 {
 	return -1
 }
 
-func position(t *testing.T, s *sqldb.Store) int64 {
+// queryInt runs a query of one integer on the reader pool.
+func queryInt(t *testing.T, s *sqldb.Store, query string, args ...any) int64 {
 	t.Helper()
-	var pos int64
-	if err := s.R.QueryRowContext(t.Context(), "SELECT position FROM score_tail").Scan(&pos); err != nil {
+	var n int64
+	if err := s.R.QueryRowContext(t.Context(), query, args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	return pos
+	return n
+}
+
+func position(t *testing.T, s *sqldb.Store) int64 {
+	t.Helper()
+	return queryInt(t, s, "SELECT position FROM score_tail")
+}
+
+// newestInteraction is the largest interaction id (0: none).
+func newestInteraction(t *testing.T, s *sqldb.Store) int64 {
+	t.Helper()
+	return queryInt(t, s, "SELECT COALESCE(MAX(id), 0) FROM interactions")
+}
+
+// mustOpen opens the store in dir on clock.
+func mustOpen(t *testing.T, dir string, clock leadcycle.Clock) *sqldb.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), dir, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // TestScoringTailGoesOnAfterRestart stores interactions, closes the store
@@ -61,10 +83,7 @@ func position(t *testing.T, s *sqldb.Store) int64 {
 func TestScoringTailGoesOnAfterRestart(t *testing.T) {
 	ctx, dir := t.Context(), t.TempDir()
 	clock := leadcycle.NewFixedClock(storetest.Epoch)
-	s, err := sqlite.Open(ctx, dir, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir, clock)
 	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetContact))
 	c := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "uxia@example.gal"})
 	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Tail", ContactID: &c.ID})
@@ -80,11 +99,7 @@ func TestScoringTailGoesOnAfterRestart(t *testing.T) {
 	if err := s.AddInteractions(ctx, opens(c.ID, 3)); err != nil {
 		t.Fatal(err)
 	}
-	var queued int
-	if err := s.R.QueryRowContext(ctx, "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", clock.Now().UnixMicro()).Scan(&queued); err != nil {
-		t.Fatal(err)
-	}
-	if queued != 0 {
+	if queued := queuedBy(t, s, clock.Now()); queued != 0 {
 		t.Errorf("%d leads queued for interactions the scorer reads by id, want 0", queued)
 	}
 	if _, n, err := s.ScoringBacklog(ctx); err != nil || n != 3 {
@@ -94,10 +109,7 @@ func TestScoringTailGoesOnAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err = sqlite.Open(ctx, dir, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = mustOpen(t, dir, clock)
 	defer s.Close()
 	storetest.MustDrainScoring(t, ctx, s)
 	if got := mustScore(t, s, l.ID, m.ID); got != 25 {
@@ -108,10 +120,7 @@ func TestScoringTailGoesOnAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.MustDrainScoring(t, ctx, s)
-	var top int64
-	if err := s.R.QueryRowContext(ctx, "SELECT MAX(id) FROM interactions").Scan(&top); err != nil {
-		t.Fatal(err)
-	}
+	top := newestInteraction(t, s)
 	if pos := position(t, s); pos < top-1 || pos > top {
 		t.Errorf("stored position %d, want the newest interactions (%d) but for the last round's", pos, top)
 	}
@@ -138,14 +147,12 @@ func TestScoringTailSeesIDsGivenAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.MustDrainScoring(t, ctx, s)
-	var before int64
-	s.R.QueryRowContext(ctx, "SELECT MAX(id) FROM interactions").Scan(&before)
+	before := newestInteraction(t, s)
 	storetest.MustDelete(t, ctx, s.Contacts(), gone.ID)
 	if err := s.AddInteractions(ctx, opens(keep.ID, 1)); err != nil {
 		t.Fatal(err)
 	}
-	var again int64
-	s.R.QueryRowContext(ctx, "SELECT MAX(id) FROM interactions").Scan(&again)
+	again := newestInteraction(t, s)
 	if again > before {
 		t.Fatalf("SQLite gave id %d after %d: this test needs an id given again", again, before)
 	}
@@ -205,13 +212,9 @@ func TestAccountBasedLeadsWaitUnderLoad(t *testing.T) {
 }
 
 // queuedBy counts the score_queue rows due by then.
-func queuedBy(t *testing.T, s *sqldb.Store, then time.Time) int {
+func queuedBy(t *testing.T, s *sqldb.Store, then time.Time) int64 {
 	t.Helper()
-	var n int
-	if err := s.R.QueryRowContext(t.Context(), "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", then.UnixMicro()).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return queryInt(t, s, "SELECT COUNT(*) FROM score_queue WHERE due_at <= ?", then.UnixMicro())
 }
 
 // TestWaitingLeadSurvivesRestart closes the store while an account-based
@@ -220,10 +223,7 @@ func queuedBy(t *testing.T, s *sqldb.Store, then time.Time) int {
 func TestWaitingLeadSurvivesRestart(t *testing.T) {
 	ctx, dir := t.Context(), t.TempDir()
 	clock := leadcycle.NewFixedClock(storetest.Epoch)
-	s, err := sqlite.Open(ctx, dir, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t, dir, clock)
 	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetAccount))
 	acme := storetest.MustCreateAccount(t, ctx, s, &leadcycle.Account{Name: "Acme"})
 	ana := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "ana@acme.example", AccountID: &acme.ID})
@@ -232,10 +232,7 @@ func TestWaitingLeadSurvivesRestart(t *testing.T) {
 	ownLead := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Own", ContactID: &own.ID})
 	contactModel := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetContact))
 	storetest.MustDrainScoring(t, ctx, s)
-	var before int64
-	if err := s.R.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM interactions").Scan(&before); err != nil {
-		t.Fatal(err)
-	}
+	before := newestInteraction(t, s)
 
 	if err := s.AddInteractions(ctx, append(opens(ana.ID, 150), opens(own.ID, 2)...)); err != nil {
 		t.Fatal(err)
@@ -256,10 +253,7 @@ func TestWaitingLeadSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err = sqlite.Open(ctx, dir, clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s = mustOpen(t, dir, clock)
 	defer s.Close()
 	storetest.MustDrainScoring(t, ctx, s)
 	clock.Advance(250 * time.Millisecond)
@@ -270,10 +264,7 @@ func TestWaitingLeadSurvivesRestart(t *testing.T) {
 	if got := mustScore(t, s, ownLead.ID, contactModel.ID); got != 15 {
 		t.Errorf("contact lead score after the restart = %d, want 15", got)
 	}
-	var top int64
-	if err := s.R.QueryRowContext(ctx, "SELECT MAX(id) FROM interactions").Scan(&top); err != nil {
-		t.Fatal(err)
-	}
+	top := newestInteraction(t, s)
 	if err := s.AddInteractions(ctx, opens(own.ID, 1)); err != nil {
 		t.Fatal(err)
 	}
