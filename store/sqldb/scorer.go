@@ -285,6 +285,7 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 	}
 	readsDone()
 	if tail != nil {
+		tail.planWaits(now)
 		// Rounds commit in the order they took their work (see tailWork).
 		select {
 		case <-tail.after:

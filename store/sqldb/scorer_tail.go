@@ -225,9 +225,8 @@ type tailWork struct {
 	// queue, each with when its first interaction of the range was stored.
 	since map[int64]time.Time
 	// accountBased are the account-based leads of the interactions'
-	// accounts, with when their first interaction was stored: they wait
-	// (see accountBasedDelay), and join interactionTail.waiting when the
-	// round commits, as waits holds them.
+	// accounts, with when their first interaction was stored; waits, those
+	// of them that wait (see planWaits).
 	accountBased map[int64]time.Time
 	waits        map[int64]waitingLead
 	// due holds the queue entries the leads already have (due_at).
@@ -423,11 +422,31 @@ func (s *Store) releaseTail(w *tailWork, committed bool) {
 	}
 }
 
+// planWaits readies the range's account-based leads to wait (see
+// waitingLead), unless their queue entry is due by then anyway or the round
+// scores them already; they join interactionTail.waiting when the round
+// commits.
+func (w *tailWork) planWaits(now time.Time) {
+	later := now
+	if len(w.items) >= busyRange {
+		later = now.Add(accountBasedDelay)
+	}
+	w.waits = make(map[int64]waitingLead, len(w.accountBased))
+	cause := fmt.Sprintf("interactions %d…%d of its account", w.rng.from+1, w.rng.to)
+	for id, at := range w.accountBased {
+		if due, queued := w.due[id]; queued && due <= micros(later) {
+			continue // queued already: scored with this range's interactions
+		}
+		if _, ok := w.waited[id]; ok {
+			continue // scored in this round, which read this range
+		}
+		w.waits[id] = waitingLead{due: later, at: at, after: w.rng.from, cause: cause}
+	}
+}
+
 // settleTail writes, in the round's transaction, what the range leaves to
 // do: the next change of each lead scored whose queue entry does not
-// already say so, and the position. The range's account-based leads are
-// readied to wait (see waitingLead), unless their queue entry is due by
-// then anyway.
+// already say so, and the position.
 func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork) (int64, error) {
 	now := micros(p.now)
 	var schedule [][]any
@@ -444,21 +463,6 @@ func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork
 	}
 	if err := p.schedule(ctx, s.DB, tx, schedule); err != nil {
 		return 0, err
-	}
-	later := p.now
-	if len(w.items) >= busyRange {
-		later = p.now.Add(accountBasedDelay)
-	}
-	w.waits = make(map[int64]waitingLead, len(w.accountBased))
-	cause := fmt.Sprintf("interactions %d…%d of its account", w.rng.from+1, w.rng.to)
-	for id, at := range w.accountBased {
-		if due, queued := w.due[id]; queued && due <= micros(later) {
-			continue // queued already: scored with this range's interactions
-		}
-		if _, ok := w.waited[id]; ok {
-			continue // scored in this round, which read this range
-		}
-		w.waits[id] = waitingLead{due: later, at: at, after: w.rng.from, cause: cause}
 	}
 	return s.storeTailPosition(ctx, tx)
 }
