@@ -258,7 +258,6 @@ func (m *memory) finish() (heap, rss float64) {
 	return float64(m.peak.Load()) / (1 << 20), float64(m.rss.Load()) / 1024
 }
 
-// residentKiB reads VmRSS, the process's resident set now.
 // work measures the CPU time the process uses in a phase (user and
 // system) and the bytes it writes to files (WAL frames and checkpoint
 // copies): both count the work done, where wall-clock rates also count
@@ -284,33 +283,26 @@ func processCPU() time.Duration {
 
 // writtenBytes is what the process passed to write calls (wchar in
 // /proc/self/io).
-func writtenBytes() uint64 {
-	b, err := os.ReadFile("/proc/self/io")
+func writtenBytes() uint64 { return procField("/proc/self/io", "wchar:") }
+
+// procField reads the number after key in a /proc file of "key: value"
+// lines (0 when absent).
+func procField(path, key string) uint64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if n, ok := strings.CutPrefix(line, "wchar: "); ok {
-			v, _ := strconv.ParseUint(n, 10, 64)
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
+			v, _ := strconv.ParseUint(f[1], 10, 64)
 			return v
 		}
 	}
 	return 0
 }
 
-func residentKiB() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseUint(f[1], 10, 64)
-			return kb
-		}
-	}
-	return 0
-}
+// residentKiB reads VmRSS, the process's resident set now.
+func residentKiB() uint64 { return procField("/proc/self/status", "VmRSS:") }
 
 // rescore publishes each model in turn and times its full rescore. The
 // baseline reads the same rows raw: every lead and the windowed interactions.
