@@ -174,10 +174,7 @@ func TestAccountBasedLeadsWaitUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetAccount))
-	acme := storetest.MustCreateAccount(t, ctx, s, &leadcycle.Account{Name: "Acme"})
-	c := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "ana@acme.example", AccountID: &acme.ID})
-	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Acme", AccountID: &acme.ID})
+	m, c, l := accountLead(t, s)
 	storetest.MustDrainScoring(t, ctx, s)
 
 	if err := s.AddInteractions(ctx, opens(c.ID, 3)); err != nil {
@@ -211,6 +208,18 @@ func TestAccountBasedLeadsWaitUnderLoad(t *testing.T) {
 	}
 }
 
+// accountLead publishes opensModel for accounts and creates an account
+// with a contact and an account-based lead.
+func accountLead(t *testing.T, s *sqldb.Store) (*leadcycle.ScoringModel, *leadcycle.Contact, *leadcycle.Lead) {
+	t.Helper()
+	ctx := t.Context()
+	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetAccount))
+	acme := storetest.MustCreateAccount(t, ctx, s, &leadcycle.Account{Name: "Acme"})
+	c := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "ana@acme.example", AccountID: &acme.ID})
+	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Acme", AccountID: &acme.ID})
+	return m, c, l
+}
+
 // queuedBy counts the score_queue rows due by then.
 func queuedBy(t *testing.T, s *sqldb.Store, then time.Time) int64 {
 	t.Helper()
@@ -224,10 +233,7 @@ func TestWaitingLeadSurvivesRestart(t *testing.T) {
 	ctx, dir := t.Context(), t.TempDir()
 	clock := leadcycle.NewFixedClock(storetest.Epoch)
 	s := mustOpen(t, dir, clock)
-	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetAccount))
-	acme := storetest.MustCreateAccount(t, ctx, s, &leadcycle.Account{Name: "Acme"})
-	ana := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "ana@acme.example", AccountID: &acme.ID})
-	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Acme", AccountID: &acme.ID})
+	m, ana, l := accountLead(t, s)
 	own := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "breixo@example.gal"})
 	ownLead := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Own", ContactID: &own.ID})
 	contactModel := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetContact))
