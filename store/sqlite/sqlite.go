@@ -116,8 +116,8 @@ func dsn(path string, readOnly bool) string {
 		// commit that splits a B-tree page makes SQLite walk the whole
 		// cache (balance_nonroot renumbers pages through the lock-byte
 		// page, past the end of a file under 1 GiB, and the commit then
-		// truncates the cache to the file's size). With 256 MB of cached pages that
-		// walk was 5% of the CPU of bench/scoring at 10,000
+		// truncates the cache to the file's size). With 256 MB of cached
+		// pages that walk was 5% of the CPU of bench/scoring at 10,000
 		// interactions/s; the writer reads its clean pages from the
 		// mapped file anyway. Measured against the 256 MB cache in
 		// interleaved runs: real time 6,781 → 7,178 interactions/s and
