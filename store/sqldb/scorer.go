@@ -151,6 +151,13 @@ func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle
 	return enqueueLeadsOf(ctx, db, tx, fmt.Sprintf("contact %s deleted", c.ID), []int64{int64(c.ID)}, idsOf(c.AccountID))
 }
 
+// interactionDeleteEnqueues rescores the leads that counted the
+// interaction: its contact's, and the account-based leads of its account.
+func interactionDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, i *leadcycle.Interaction) error {
+	db.forgetAccountHistory(tx)
+	return enqueueLeadsOf(ctx, db, tx, fmt.Sprintf("interaction %s deleted", i.ID), []int64{int64(i.ContactID)}, idsOf(i.AccountID))
+}
+
 // accountDeleteEnqueues rescores the leads that lose the account.
 func accountDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, a *leadcycle.Account) error {
 	db.forgetAccountHistory(tx)
@@ -182,11 +189,12 @@ func init() {
 	accountTable.afterWrite = afterWrites(accountTable.afterWrite, accountEnqueues)
 	leadTable.afterWrite = afterWrites(leadTable.afterWrite, leadEnqueues)
 	leadTable.load = loadLeadScores
-	if contactTable.beforeDelete != nil || accountTable.beforeDelete != nil {
-		panic("sqldb: contacts and accounts have delete hooks to chain")
+	if contactTable.beforeDelete != nil || accountTable.beforeDelete != nil || interactionTable.beforeDelete != nil {
+		panic("sqldb: contacts, accounts and interactions have delete hooks to chain")
 	}
 	contactTable.beforeDelete = contactDeleteEnqueues
 	accountTable.beforeDelete = accountDeleteEnqueues
+	interactionTable.beforeDelete = interactionDeleteEnqueues
 }
 
 // queued is a claimed queue entry.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -325,6 +326,127 @@ var scoringTests = []test{
 		if n := len(MustList(t, e.ctx, e.s.Interactions(), leadcycle.ListQuery{Sort: "occurred_at", Filters: []leadcycle.Filter{{Columns: []string{"account_id"}, Op: leadcycle.OpEq, Value: int64(other.ID)}}})); n != 1 {
 			t.Errorf("interactions of the other account after Bo left Acme: %d, want 1", n)
 		}
+	}},
+	{"deleted_interactions_no_longer_count", func(t *testing.T, e *env) {
+		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "gone@example.org"})
+		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "gone", ContactID: &c.ID})
+		m := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{
+			Name: "Pings", Rules: []leadcycle.ScoringRule{{Name: "Ping", Points: 2, Behaviors: []leadcycle.Behavior{{Type: "custom:ping", Frequency: leadcycle.FrequencyEachTime}}}},
+		})
+		pings := make([]*leadcycle.Interaction, 3)
+		for k := range pings {
+			pings[k] = &leadcycle.Interaction{Type: "custom:ping", ContactID: c.ID}
+			MustCreateInteraction(t, e.ctx, e.s, pings[k])
+		}
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, l.ID, m.ID, 6, "")
+		MustDelete(t, e.ctx, e.s.Interactions(), pings[1].ID)
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, l.ID, m.ID, 4, "")
+	}},
+	{"account_histories_follow_interaction_accounts", func(t *testing.T, e *env) {
+		// An account-based lead counts the interactions that carry its
+		// account: set from the contact, moved with it, or given
+		// explicitly. Every step checks the scores, read in real time and
+		// after a full rescore, against the interactions listed by account.
+		f := newScoringFixture(t, e)
+		other := MustCreateAccount(t, e.ctx, e.s, &leadcycle.Account{Name: "Other"})
+		otherLead := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "Other", AccountID: &other.ID})
+		m := MustPublishModel(t, e.ctx, e.s, &leadcycle.ScoringModel{
+			Name: "Account activity", Target: leadcycle.TargetAccount,
+			Rules: []leadcycle.ScoringRule{
+				{Name: "Opens", Points: 3, Behaviors: []leadcycle.Behavior{{Type: "email_opened", Frequency: leadcycle.FrequencyEachTime}}},
+				{Name: "Pricing", Points: 5, Behaviors: []leadcycle.Behavior{{Type: "page_view", Where: `url contains "pricing"`, Frequency: leadcycle.FrequencyEachTime}}},
+			},
+		})
+		// want is 3 per open and 5 per pricing page view carrying the account.
+		want := func(a leadcycle.ID) int64 {
+			t.Helper()
+			var n int64
+			for _, i := range MustList(t, e.ctx, e.s.Interactions(), leadcycle.ListQuery{Sort: "occurred_at", Limit: 100, Filters: []leadcycle.Filter{{Columns: []string{"account_id"}, Op: leadcycle.OpEq, Value: int64(a)}}}) {
+				switch {
+				case i.Type == "email_opened":
+					n += 3
+				case i.Type == "page_view" && strings.Contains(fmt.Sprint(i.Properties["url"]), "pricing"):
+					n += 5
+				}
+			}
+			return n
+		}
+		check := func(step string, acme, others int64) {
+			t.Helper()
+			MustDrainScoring(t, e.ctx, e.s)
+			for _, c := range []struct {
+				lead    *leadcycle.Lead
+				account leadcycle.ID
+				score   int64
+			}{{f.acmeLead, f.acme.ID, acme}, {otherLead, other.ID, others}} {
+				if listed := want(c.account); listed != c.score {
+					t.Fatalf("%s: the interactions listed with account %s are worth %d, the test expects %d", step, c.account, listed, c.score)
+				}
+				if got := scoreOf(t, e.ctx, e.s, c.lead.ID, m.ID); got == nil || got.Score != c.score {
+					t.Errorf("%s: lead %s scores %+v, want %d", step, c.lead.Topic, got, c.score)
+				}
+			}
+		}
+		rescored := func(step string, acme, others int64) {
+			t.Helper()
+			next, err := e.s.Scoring().NewVersion(e.ctx, m.ID, func(*leadcycle.ScoringModel) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			MustPublishModelID(t, e.ctx, e.s, next.ID)
+			m = MustGet(t, e.ctx, e.s.ScoringModels(), next.ID)
+			check(step+", after a full rescore", acme, others)
+		}
+		// Ana's three opens and pricing view, Cy's open.
+		check("the fixture", 3*4+5, 0)
+		// Ana opens an email given the other account: it counts there only.
+		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: f.ana.ID, AccountID: &other.ID})
+		check("Ana's open given the other account", 3*4+5, 3)
+		// Bo, in no account, views pricing given Acme: it counts for Acme.
+		boView := &leadcycle.Interaction{Type: "page_view", ContactID: f.bo.ID, AccountID: &f.acme.ID, Properties: map[string]any{"url": "https://acme.example/pricing"}}
+		MustCreateInteraction(t, e.ctx, e.s, boView)
+		check("Bo's pricing view given Acme", 3*4+5+5, 3)
+		rescored("Bo's pricing view given Acme", 3*4+5+5, 3)
+		// Ana moves to the other account with her history; Bo joins it too,
+		// and his view given Acme stays with Acme.
+		MustUpdate(t, e.ctx, e.s.Contacts(), f.ana.ID, func(c *leadcycle.Contact) error { c.AccountID = &other.ID; return nil })
+		MustUpdate(t, e.ctx, e.s.Contacts(), f.bo.ID, func(c *leadcycle.Contact) error { c.AccountID = &other.ID; return nil })
+		check("Ana and Bo in the other account", 3+5, 3*4+5)
+		rescored("Ana and Bo in the other account", 3+5, 3*4+5)
+		// Deleting the other account takes it off every interaction.
+		explicit := MustList(t, e.ctx, e.s.Interactions(), leadcycle.ListQuery{Sort: "occurred_at", Limit: 100, Filters: []leadcycle.Filter{{Columns: []string{"account_id"}, Op: leadcycle.OpEq, Value: int64(other.ID)}}})
+		MustDelete(t, e.ctx, e.s.Accounts(), other.ID)
+		for _, i := range explicit {
+			if got := MustGet(t, e.ctx, e.s.Interactions(), i.ID); got.AccountID != nil {
+				t.Errorf("interaction %s still carries account %s after it was deleted", i.ID, *got.AccountID)
+			}
+		}
+		if got := MustGet(t, e.ctx, e.s.Leads(), otherLead.ID); got.AccountID != nil {
+			t.Errorf("the other account's lead still has account %s", *got.AccountID)
+		}
+		MustDrainScoring(t, e.ctx, e.s)
+		if got := scoreOf(t, e.ctx, e.s, f.acmeLead.ID, m.ID); got == nil || got.Score != 3+5 {
+			t.Errorf("Acme after the other account was deleted: %+v, want 8", got)
+		}
+		// Ana comes back to Acme with everything she did, none of it counted twice.
+		MustUpdate(t, e.ctx, e.s.Contacts(), f.ana.ID, func(c *leadcycle.Contact) error { c.AccountID = &f.acme.ID; return nil })
+		MustDrainScoring(t, e.ctx, e.s)
+		if got, listed := scoreOf(t, e.ctx, e.s, f.acmeLead.ID, m.ID), want(f.acme.ID); got == nil || got.Score != listed || listed != 3*5+5+5 {
+			t.Errorf("Acme after Ana came back: %+v, listed %d, want %d", got, listed, 3*5+5+5)
+		}
+		// A deleted interaction no longer counts.
+		MustDelete(t, e.ctx, e.s.Interactions(), boView.ID)
+		MustDrainScoring(t, e.ctx, e.s)
+		if got := scoreOf(t, e.ctx, e.s, f.acmeLead.ID, m.ID); got == nil || got.Score != 3*5+5 {
+			t.Errorf("Acme after Bo's view was deleted: %+v, want %d", got, 3*5+5)
+		}
+		// An account that does not exist is refused.
+		err := e.s.Interactions().Create(e.ctx, &leadcycle.Interaction{Type: "email_opened", ContactID: f.cy.ID, AccountID: &other.ID})
+		wantErr(t, err, leadcycle.EInvalid, "account_id")
+		err = e.s.AddInteractions(e.ctx, []leadcycle.Interaction{{Type: "email_opened", ContactID: f.cy.ID, AccountID: &other.ID}})
+		wantErr(t, err, leadcycle.EInvalid, "items[0].account_id")
 	}},
 	{"versions_and_stop", func(t *testing.T, e *env) {
 		f := newScoringFixture(t, e)
