@@ -216,7 +216,9 @@ func (e *eraser) tracking() error {
 // rescore queues the account-based leads that lose the contact's
 // interactions. Those of the contact's account are queued by the contact's
 // delete hook; interactions recorded with another account explicitly take
-// that account's leads along, queued here.
+// that account's leads along, queued here. The in-memory histories of
+// those accounts are forgotten here too: the interactions are deleted
+// before the contact, whose hook then no longer finds them.
 func (e *eraser) rescore() error {
 	accounts := "SELECT account_id FROM interactions WHERE contact_id = ? AND account_id IS NOT NULL"
 	args := []any{e.contactID()}
@@ -228,6 +230,11 @@ func (e *eraser) rescore() error {
 	if err := e.x.s.QueryRowQ(e.ctx, e.tx, "SELECT COUNT(*) FROM leads WHERE contact_id IS NULL AND "+where, args...).Scan(&e.rep.Rescored); err != nil {
 		return fmt.Errorf("erase: leads to rescore: %w", err)
 	}
+	forget, err := interactionAccounts(e.ctx, e.x.s.DB, e.tx, e.sub.contact.ID)
+	if err != nil {
+		return err
+	}
+	e.x.s.DB.forgetAccounts(e.tx, forget)
 	cause := fmt.Sprintf("contact %s erased", e.sub.contact.ID)
 	return enqueueAccountBased(e.ctx, e.x.s.DB, e.tx, cause, "l.account_id IN ("+accounts+")", e.contactID())
 }

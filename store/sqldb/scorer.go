@@ -147,20 +147,24 @@ func leadEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lea
 // contactDeleteEnqueues rescores the leads that lose the contact (its own,
 // and the account-based leads of its account, which lose its interactions).
 func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle.Contact) error {
-	db.forgetAccountHistory(tx)
+	accounts, err := interactionAccounts(ctx, db, tx, c.ID)
+	if err != nil {
+		return err
+	}
+	db.forgetAccounts(tx, append(accounts, idsOf(c.AccountID)...))
 	return enqueueLeadsOf(ctx, db, tx, fmt.Sprintf("contact %s deleted", c.ID), []int64{int64(c.ID)}, idsOf(c.AccountID))
 }
 
 // interactionDeleteEnqueues rescores the leads that counted the
 // interaction: its contact's, and the account-based leads of its account.
 func interactionDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, i *leadcycle.Interaction) error {
-	db.forgetAccountHistory(tx)
+	db.forgetAccounts(tx, idsOf(i.AccountID))
 	return enqueueLeadsOf(ctx, db, tx, fmt.Sprintf("interaction %s deleted", i.ID), []int64{int64(i.ContactID)}, idsOf(i.AccountID))
 }
 
 // accountDeleteEnqueues rescores the leads that lose the account.
 func accountDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, a *leadcycle.Account) error {
-	db.forgetAccountHistory(tx)
+	db.forgetAccounts(tx, []int64{int64(a.ID)})
 	cause := fmt.Sprintf("account %s deleted", a.ID)
 	if err := enqueueLeads(ctx, db, tx, cause, "l.account_id = ?", int64(a.ID)); err != nil {
 		return err

@@ -23,9 +23,13 @@ import (
 // the types the account models read.
 //
 // What changes an account's past interactions (a contact moving to another
-// account, a contact or account deleted, an erasure, an interaction stored
-// with an id the tail had already passed) forgets every entry once its
-// transaction commits; a load that was under way then is not kept.
+// account, a contact, account or interaction deleted, an erasure) forgets
+// the entries of the accounts it touches once its transaction commits, and
+// an interaction stored with an id the tail had already passed forgets
+// every entry; a load that was under way for a forgotten entry is not
+// kept. Forgetting only what changed matters: a big account's history
+// takes long to read again, and contacts move all the time (an import
+// linking contacts to accounts moves one per row).
 
 // maxAccountHistory bounds the interactions held; past it every entry is
 // forgotten and reloaded on demand.
@@ -36,6 +40,7 @@ type accountHistory struct {
 	gen     uint64 // incremented when everything is forgotten
 	entries map[int64]*accountEntry
 	held    int
+	loads   int64 // the histories read from the database
 }
 
 // accountEntry is one account's interactions of the types in since, each
@@ -77,6 +82,54 @@ func (db *DB) forgetAccountHistory(tx *sql.Tx) {
 func (h *accountHistory) forget() {
 	h.gen++
 	h.entries, h.held = nil, 0
+}
+
+// forgetAccounts makes tx forget the histories of the accounts once it
+// commits.
+func (db *DB) forgetAccounts(tx *sql.Tx, accounts []int64) {
+	if !db.Dialect.SingleNode || len(accounts) == 0 {
+		return
+	}
+	db.onCommit(tx, func() {
+		t := &db.tail
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.accounts.forgetSome(accounts)
+	})
+}
+
+// forgetSome drops the entries of the accounts; a load under way for one
+// of them finds its entry gone and is not kept.
+func (h *accountHistory) forgetSome(accounts []int64) {
+	for _, a := range accounts {
+		if e := h.entries[a]; e != nil {
+			h.held = max(0, h.held-len(e.items))
+			delete(h.entries, a)
+		}
+	}
+}
+
+// AccountHistoryLoads returns how many account histories the scorer has
+// read from the database (single-node databases, which keep them in
+// memory; see accountHistory).
+func (s *Store) AccountHistoryLoads() int64 {
+	t := &s.DB.tail
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.accounts.loads
+}
+
+// interactionAccounts returns the accounts the contact's interactions
+// carry, where account histories are kept in memory.
+func interactionAccounts(ctx context.Context, db *DB, tx *sql.Tx, contact leadcycle.ID) ([]int64, error) {
+	if !db.Dialect.SingleNode {
+		return nil, nil
+	}
+	rows, err := db.QueryQ(ctx, tx, "SELECT DISTINCT account_id FROM interactions WHERE contact_id = ? AND account_id IS NOT NULL", int64(contact))
+	if err != nil {
+		return nil, fmt.Errorf("accounts of the contact's interactions: %w", err)
+	}
+	return scanAll(rows, func(r scanner) (int64, error) { var id int64; return id, r.Scan(&id) })
 }
 
 // append adds new interactions to the entries of their accounts. The
@@ -129,6 +182,7 @@ func (s *Store) accountInteractions(ctx context.Context, q querier, n needs, acc
 		h.entries[a] = e
 		mine[a] = e
 	}
+	h.loads += int64(len(mine))
 	upTo := t.next
 	t.mu.Unlock()
 
@@ -153,7 +207,7 @@ func (s *Store) accountInteractions(ctx context.Context, q querier, n needs, acc
 		if h.entries[a] == e && e.gen == h.gen {
 			e.items = append(loaded[a], e.items...)
 			e.loaded = true
-			h.held += len(e.items)
+			h.held += len(loaded[a]) // the tail's appends are counted already
 		}
 	}
 	if h.held > maxAccountHistory {

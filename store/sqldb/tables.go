@@ -257,6 +257,6 @@ func moveInteractions(ctx context.Context, db *DB, tx *sql.Tx, old, c *leadcycle
 	if _, err := db.ExecQ(ctx, tx, "UPDATE interactions SET account_id = ? WHERE contact_id = ? AND "+was, args...); err != nil {
 		return fmt.Errorf("move interactions with their contact: %w", err)
 	}
-	db.forgetAccountHistory(tx)
+	db.forgetAccounts(tx, idsOf(old.AccountID, c.AccountID))
 	return nil
 }

@@ -279,3 +279,69 @@ func TestWaitingLeadSurvivesRestart(t *testing.T) {
 		t.Errorf("stored position %d after the wait ended, want at least %d", pos, top)
 	}
 }
+
+// TestChangesForgetOnlyTheirAccounts: SQLite keeps account histories in
+// memory; a contact moving from one account to another must make the
+// scorer read again the histories of those two accounts only, and a
+// deleted interaction that of its account only, while every score stays
+// right.
+func TestChangesForgetOnlyTheirAccounts(t *testing.T) {
+	ctx := t.Context()
+	s := mustOpen(t, t.TempDir(), leadcycle.NewFixedClock(storetest.Epoch))
+	defer s.Close()
+	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetAccount))
+	var contacts []*leadcycle.Contact
+	var leads []*leadcycle.Lead
+	for _, name := range []string{"Acme", "Brea", "Cies", "Doade"} {
+		a := storetest.MustCreateAccount(t, ctx, s, &leadcycle.Account{Name: name})
+		contacts = append(contacts, storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "info@" + name + ".example", AccountID: &a.ID}))
+		leads = append(leads, storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: name, AccountID: &a.ID}))
+	}
+	openEach := func(n int) {
+		t.Helper()
+		var items []leadcycle.Interaction
+		for _, c := range contacts {
+			items = append(items, opens(c.ID, n)...)
+		}
+		if err := s.AddInteractions(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+		storetest.MustDrainScoring(t, ctx, s)
+	}
+	wantScores := func(when string, want ...int64) {
+		t.Helper()
+		for i, l := range leads {
+			if got := mustScore(t, s, l.ID, m.ID); got != want[i] {
+				t.Errorf("%s: %s scores %d, want %d", when, l.Topic, got, want[i])
+			}
+		}
+	}
+	openEach(2)
+	openEach(1)
+	wantScores("warm", 15, 15, 15, 15)
+	warm := s.AccountHistoryLoads()
+	openEach(1)
+	if n := s.AccountHistoryLoads() - warm; n != 0 {
+		t.Fatalf("%d account histories read again with nothing changed, want 0", n)
+	}
+
+	// Acme's contact moves to Brea with its 4 opens.
+	storetest.MustUpdate(t, ctx, s.Contacts(), contacts[0].ID, func(c *leadcycle.Contact) error { c.AccountID = leads[1].AccountID; return nil })
+	storetest.MustDrainScoring(t, ctx, s)
+	openEach(1)
+	wantScores("after the move", 0, 50, 25, 25)
+	if n := s.AccountHistoryLoads() - warm; n != 2 {
+		t.Errorf("%d account histories read again after a contact moved, want 2 (the accounts it left and joined)", n)
+	}
+
+	// One of Cies's opens is deleted.
+	warm = s.AccountHistoryLoads()
+	id := queryInt(t, s, "SELECT MAX(id) FROM interactions WHERE contact_id = ?", int64(contacts[2].ID))
+	storetest.MustDelete(t, ctx, s.Interactions(), leadcycle.ID(id))
+	storetest.MustDrainScoring(t, ctx, s)
+	openEach(1)
+	wantScores("after the delete", 0, 60, 25, 30)
+	if n := s.AccountHistoryLoads() - warm; n != 1 {
+		t.Errorf("%d account histories read again after an interaction was deleted, want 1", n)
+	}
+}
