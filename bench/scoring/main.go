@@ -42,6 +42,7 @@ var workersFlag, scoreBatchFlag int
 type options struct {
 	contacts, leads, interactions int
 	rate, seconds, batch, writers int
+	moves                         int
 	only                          string
 }
 
@@ -56,6 +57,7 @@ func main() {
 	flag.IntVar(&o.seconds, "seconds", 30, "duration of the real-time phase")
 	flag.IntVar(&o.batch, "batch", 100, "interactions per request in the real-time phase")
 	flag.IntVar(&o.writers, "writers", 4, "concurrent writers (API clients) in the real-time phase")
+	flag.IntVar(&o.moves, "moves", 0, "contacts moved to another account per second in the real-time phase (an import or CRM sync linking contacts)")
 	flag.IntVar(&workersFlag, "workers", 2, "scorer loops in the real-time phase")
 	flag.IntVar(&scoreBatchFlag, "score-batch", 500, "leads per scorer round in the real-time phase")
 	flag.StringVar(&o.only, "only", "", "run one phase only: rescore, realtime or queue (the scorer alone emptying a queue of 50,000 leads)")
@@ -410,6 +412,7 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 			}
 		})
 	}
+	moved := moveContacts(ctx, st, o.moves, deadline, &wg)
 	wg.Wait()
 	offered := time.Since(start)
 	// Wait until every lead the last interactions affect is scored.
@@ -422,15 +425,53 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 	leads, p50, p99, worst := st.ScoringLag(true)
 	rate := float64(sent.Load()) / offered.Seconds()
 	per := float64(sent.Load())
-	fmt.Printf("\n%s real-time scoring, 3 live models, %d-interaction batches from %d writers, offered %d/s for %ds\n\n", name, o.batch, producers, o.rate, o.seconds)
+	fmt.Printf("\n%s real-time scoring, 3 live models, %d-interaction batches from %d writers, offered %d/s for %ds", name, o.batch, producers, o.rate, o.seconds)
+	if o.moves > 0 {
+		fmt.Printf(", %d contacts moved to another account (%d offered/s)", moved.Load(), o.moves)
+		if st.Dialect.SingleNode {
+			fmt.Printf(", %d account histories read", st.AccountHistoryLoads())
+		}
+	}
+	fmt.Print("\n\n")
 	fmt.Println("| interactions stored | stored/s | baseline raw inserts/s | ratio | scored and drained after | leads rescored | lag p50 | lag p99 | lag max | CPU µs per interaction | KiB written per interaction | peak heap MiB | peak RSS MiB |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	fmt.Printf("| %d | %.0f | %.0f | %.2f | %s | %d | %s | %s | %s | %.0f | %.1f | %.0f | %.0f |\n", sent.Load(), rate, baseline, rate/baseline,
 		total.Round(time.Millisecond), leads, p50, p99, worst.Round(time.Millisecond), cpu.Seconds()*1e6/per, float64(written)/1024/per, heap, rss)
 }
 
-func contactsWithLeads(ctx context.Context, st *sqldb.Store) []int64 {
-	rows, err := st.R.QueryContext(ctx, "SELECT contact_id FROM leads WHERE contact_id IS NOT NULL AND status = 'open' ORDER BY id LIMIT 200000")
+// moveContacts moves a random contact with an account to another account
+// perSecond times a second until the deadline, on wg, and returns the
+// count of moves made.
+func moveContacts(ctx context.Context, st *sqldb.Store, perSecond int, deadline time.Time, wg *sync.WaitGroup) *atomic.Int64 {
+	var moved atomic.Int64
+	if perSecond <= 0 {
+		return &moved
+	}
+	contacts := idColumn(ctx, st, "SELECT id FROM contacts WHERE account_id IS NOT NULL ORDER BY id LIMIT 200000")
+	accounts := idColumn(ctx, st, "SELECT id FROM accounts ORDER BY id")
+	period := time.Second / time.Duration(perSecond)
+	wg.Go(func() {
+		r := rand.New(rand.NewPCG(7, 7))
+		next := time.Now()
+		for time.Now().Before(deadline) {
+			to := leadcycle.ID(accounts[r.IntN(len(accounts))])
+			_, err := st.Contacts().Update(ctx, leadcycle.ID(contacts[r.IntN(len(contacts))]), func(c *leadcycle.Contact) error { c.AccountID = &to; return nil })
+			if err != nil {
+				log.Fatal(err)
+			}
+			moved.Add(1)
+			next = next.Add(period)
+			if d := time.Until(next); d > 0 {
+				time.Sleep(d)
+			}
+		}
+	})
+	return &moved
+}
+
+// idColumn returns the ids the query selects.
+func idColumn(ctx context.Context, st *sqldb.Store, query string) []int64 {
+	rows, err := st.R.QueryContext(ctx, query)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -438,10 +479,19 @@ func contactsWithLeads(ctx context.Context, st *sqldb.Store) []int64 {
 	var out []int64
 	for rows.Next() {
 		var id int64
-		rows.Scan(&id)
+		if err := rows.Scan(&id); err != nil {
+			log.Fatal(err)
+		}
 		out = append(out, id)
 	}
+	if err := rows.Err(); err != nil {
+		log.Fatal(err)
+	}
 	return out
+}
+
+func contactsWithLeads(ctx context.Context, st *sqldb.Store) []int64 {
+	return idColumn(ctx, st, "SELECT contact_id FROM leads WHERE contact_id IS NOT NULL AND status = 'open' ORDER BY id LIMIT 200000")
 }
 
 // rawInserts inserts 50,000 interactions of the same shape with plain SQL in
