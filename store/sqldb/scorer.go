@@ -269,7 +269,7 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 		}
 	}()
 	if tail != nil {
-		if err := tail.resolve(ctx, s, claimed); err != nil {
+		if err := tail.resolve(ctx, s, claimed, readTypes(models)); err != nil {
 			return 0, err
 		}
 	}

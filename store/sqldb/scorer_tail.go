@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/scoring"
 )
 
 // On a single-node database (SQLite) the scorer reads new interactions by
@@ -293,18 +294,19 @@ func (w *tailWork) cause(lead int64) string {
 	return fmt.Sprintf("interactions %d…%d", w.rng.from+1, w.rng.to)
 }
 
-// resolve finds the leads the range's interactions affect. claimed are the
-// queue entries the round took (their leads are scored anyway). It runs
-// after the round took its work, outside interactionTail.round: what it
-// reads is read after that, as the round's scores are.
-func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued) error {
+// resolve finds the leads the range's interactions affect: those whose
+// models read the interaction's type (see readTypes). claimed are the queue
+// entries the round took (their leads are scored anyway). It runs after
+// the round took its work, outside interactionTail.round: what it reads is
+// read after that, as the round's scores are.
+func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued, types typesRead) error {
 	mine := make(map[int64]bool, len(claimed))
 	for _, c := range claimed {
 		mine[c.leadID] = true
 	}
 	w.claimed = mine
 	if len(w.items) > 0 {
-		since, accountBased, err := s.tailLeads(ctx, w.items)
+		since, accountBased, err := s.tailLeads(ctx, w.items, types)
 		if err != nil {
 			return err
 		}
@@ -320,15 +322,41 @@ func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued) erro
 	return err
 }
 
+// typesRead are the interaction types the round's live models read, by
+// target: an interaction of another type changes no score, so its leads
+// are not rescored for it (an account model that counts opens and forms
+// leaves its leads alone for every page view of the account's contacts).
+type typesRead struct{ contact, account map[string]bool }
+
+// readTypes collects the types the models' behaviours count.
+func readTypes(models []*scoring.Model) typesRead {
+	t := typesRead{contact: map[string]bool{}, account: map[string]bool{}}
+	for _, cm := range models {
+		into := t.contact
+		if cm.Def.Target == leadcycle.TargetAccount {
+			into = t.account
+		}
+		for _, r := range cm.Def.Rules {
+			for _, b := range r.Behaviors {
+				into[b.Type] = true
+			}
+		}
+	}
+	return t
+}
+
 // tailLeads returns the leads the interactions affect, each with the time
 // its first interaction was stored: those of their contacts, and apart the
-// account-based leads of their accounts.
-func (s *Store) tailLeads(ctx context.Context, items []tailItem) (byContact, accountBased map[int64]time.Time, err error) {
+// account-based leads of their accounts, for the interactions of the types
+// their models read.
+func (s *Store) tailLeads(ctx context.Context, items []tailItem, types typesRead) (byContact, accountBased map[int64]time.Time, err error) {
 	contacts := map[int64]time.Time{}
 	accounts := map[int64]time.Time{}
 	for _, it := range items {
-		earliestAt(contacts, it.contact, it.at)
-		if it.account != 0 {
+		if types.contact[it.typ] {
+			earliestAt(contacts, it.contact, it.at)
+		}
+		if it.account != 0 && types.account[it.typ] {
 			earliestAt(accounts, it.account, it.at)
 		}
 	}

@@ -345,3 +345,49 @@ func TestChangesForgetOnlyTheirAccounts(t *testing.T) {
 		t.Errorf("%d account histories read again after an interaction was deleted, want 1", n)
 	}
 }
+
+// TestInteractionsOfUnreadTypesRescoreNothing: an interaction of a type no
+// live model counts cannot change a score, so its contact's lead and its
+// account's account-based lead are not rescored for it; one of a type a
+// model counts still is, at once or after the account-based wait.
+func TestInteractionsOfUnreadTypesRescoreNothing(t *testing.T) {
+	ctx := t.Context()
+	clock := leadcycle.NewFixedClock(storetest.Epoch)
+	s := mustOpen(t, t.TempDir(), clock)
+	defer s.Close()
+	accountModel, ana, accountLead := accountLead(t, s)
+	contactModel := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetContact))
+	own := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Ana's own", ContactID: &ana.ID})
+	storetest.MustDrainScoring(t, ctx, s)
+	s.ScoringLag(true)
+
+	views := make([]leadcycle.Interaction, 150)
+	for i := range views {
+		views[i] = leadcycle.Interaction{Type: "page_view", ContactID: ana.ID}
+	}
+	if err := s.AddInteractions(ctx, views); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	clock.Advance(time.Second)
+	storetest.MustDrainScoring(t, ctx, s)
+	if n, _, _, _ := s.ScoringLag(true); n != 0 {
+		t.Errorf("%d leads rescored for page views no model counts, want 0", n)
+	}
+
+	if err := s.AddInteractions(ctx, append(opens(ana.ID, 100), views[:50]...)); err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustDrainScoring(t, ctx, s)
+	clock.Advance(time.Second)
+	storetest.MustDrainScoring(t, ctx, s)
+	if n, _, _, _ := s.ScoringLag(true); n != 2 {
+		t.Errorf("%d leads rescored for opens, want 2 (the contact's and the account's)", n)
+	}
+	if got := mustScore(t, s, own.ID, contactModel.ID); got != 500 {
+		t.Errorf("contact lead score = %d, want 500", got)
+	}
+	if got := mustScore(t, s, accountLead.ID, accountModel.ID); got != 500 {
+		t.Errorf("account lead score = %d, want 500", got)
+	}
+}
