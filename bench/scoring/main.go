@@ -397,19 +397,14 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 	start := time.Now()
 	deadline := start.Add(time.Duration(o.seconds) * time.Second)
 	for p := range producers {
+		r := rand.New(rand.NewPCG(uint64(p), 99))
 		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(p), 99))
-			next := time.Now()
-			for time.Now().Before(deadline) {
+			paced(deadline, period, func() {
 				if err := st.AddInteractions(ctx, mkBatch(r, o.batch)); err != nil {
 					log.Fatal(err)
 				}
 				sent.Add(int64(o.batch))
-				next = next.Add(period)
-				if d := time.Until(next); d > 0 {
-					time.Sleep(d)
-				}
-			}
+			})
 		})
 	}
 	moved := moveContacts(ctx, st, o.moves, deadline, &wg)
@@ -449,24 +444,31 @@ func moveContacts(ctx context.Context, st *sqldb.Store, perSecond int, deadline 
 	}
 	contacts := idColumn(ctx, st, "SELECT id FROM contacts WHERE account_id IS NOT NULL ORDER BY id LIMIT 200000")
 	accounts := idColumn(ctx, st, "SELECT id FROM accounts ORDER BY id")
-	period := time.Second / time.Duration(perSecond)
+	r := rand.New(rand.NewPCG(7, 7))
 	wg.Go(func() {
-		r := rand.New(rand.NewPCG(7, 7))
-		next := time.Now()
-		for time.Now().Before(deadline) {
+		paced(deadline, time.Second/time.Duration(perSecond), func() {
 			to := leadcycle.ID(accounts[r.IntN(len(accounts))])
 			_, err := st.Contacts().Update(ctx, leadcycle.ID(contacts[r.IntN(len(contacts))]), func(c *leadcycle.Contact) error { c.AccountID = &to; return nil })
 			if err != nil {
 				log.Fatal(err)
 			}
 			moved.Add(1)
-			next = next.Add(period)
-			if d := time.Until(next); d > 0 {
-				time.Sleep(d)
-			}
-		}
+		})
 	})
 	return &moved
+}
+
+// paced runs step once a period until the deadline, catching up after a
+// step that took longer.
+func paced(deadline time.Time, period time.Duration, step func()) {
+	next := time.Now()
+	for time.Now().Before(deadline) {
+		step()
+		next = next.Add(period)
+		if d := time.Until(next); d > 0 {
+			time.Sleep(d)
+		}
+	}
 }
 
 // idColumn returns the ids the query selects.

@@ -216,27 +216,28 @@ func (e *eraser) tracking() error {
 // rescore queues the account-based leads that lose the contact's
 // interactions. Those of the contact's account are queued by the contact's
 // delete hook; interactions recorded with another account explicitly take
-// that account's leads along, queued here. The in-memory histories of
-// those accounts are forgotten here too: the interactions are deleted
-// before the contact, whose hook then no longer finds them.
+// that account's leads along, queued here. The in-memory histories of the
+// interactions' accounts are forgotten here too: the interactions are
+// deleted before the contact, whose hook then no longer finds them.
 func (e *eraser) rescore() error {
-	accounts := "SELECT account_id FROM interactions WHERE contact_id = ? AND account_id IS NOT NULL"
-	args := []any{e.contactID()}
-	where := "account_id IN (" + accounts + ")"
-	if a := e.sub.contact.AccountID; a != nil {
-		where = "(account_id = ? OR " + where + ")"
-		args = append([]any{int64(*a)}, args...)
-	}
-	if err := e.x.s.QueryRowQ(e.ctx, e.tx, "SELECT COUNT(*) FROM leads WHERE contact_id IS NULL AND "+where, args...).Scan(&e.rep.Rescored); err != nil {
-		return fmt.Errorf("erase: leads to rescore: %w", err)
-	}
-	forget, err := interactionAccounts(e.ctx, e.x.s.DB, e.tx, e.sub.contact.ID)
+	db, d := e.x.s.DB, e.x.s.Dialect
+	others, err := interactionAccounts(e.ctx, db, e.tx, e.sub.contact.ID)
 	if err != nil {
 		return err
 	}
-	e.x.s.DB.forgetAccounts(e.tx, forget)
+	db.forgetAccounts(e.tx, others)
+	accounts := uniqueIDs(append(idsOf(e.sub.contact.AccountID), others...))
+	if len(accounts) == 0 {
+		return nil
+	}
+	if err := e.x.s.QueryRowQ(e.ctx, e.tx, "SELECT COUNT(*) FROM leads WHERE contact_id IS NULL AND "+d.InIDs("account_id"), d.IDsArg(accounts)).Scan(&e.rep.Rescored); err != nil {
+		return fmt.Errorf("erase: leads to rescore: %w", err)
+	}
+	if len(others) == 0 {
+		return nil
+	}
 	cause := fmt.Sprintf("contact %s erased", e.sub.contact.ID)
-	return enqueueAccountBased(e.ctx, e.x.s.DB, e.tx, cause, "l.account_id IN ("+accounts+")", e.contactID())
+	return enqueueAccountBased(e.ctx, db, e.tx, cause, d.InIDs("l.account_id"), d.IDsArg(uniqueIDs(others)))
 }
 
 // contactRows deletes the rows of the contact besides its leads.

@@ -147,11 +147,13 @@ func leadEnqueues(ctx context.Context, db *DB, tx *sql.Tx, old, l *leadcycle.Lea
 // contactDeleteEnqueues rescores the leads that lose the contact (its own,
 // and the account-based leads of its account, which lose its interactions).
 func contactDeleteEnqueues(ctx context.Context, db *DB, tx *sql.Tx, c *leadcycle.Contact) error {
-	accounts, err := interactionAccounts(ctx, db, tx, c.ID)
-	if err != nil {
-		return err
+	if db.Dialect.SingleNode { // the account histories its interactions were in
+		accounts, err := interactionAccounts(ctx, db, tx, c.ID)
+		if err != nil {
+			return err
+		}
+		db.forgetAccounts(tx, append(accounts, idsOf(c.AccountID)...))
 	}
-	db.forgetAccounts(tx, append(accounts, idsOf(c.AccountID)...))
 	return enqueueLeadsOf(ctx, db, tx, fmt.Sprintf("contact %s deleted", c.ID), []int64{int64(c.ID)}, idsOf(c.AccountID))
 }
 

@@ -120,11 +120,8 @@ func (s *Store) AccountHistoryLoads() int64 {
 }
 
 // interactionAccounts returns the accounts the contact's interactions
-// carry, where account histories are kept in memory.
+// carry.
 func interactionAccounts(ctx context.Context, db *DB, tx *sql.Tx, contact leadcycle.ID) ([]int64, error) {
-	if !db.Dialect.SingleNode {
-		return nil, nil
-	}
 	rows, err := db.QueryQ(ctx, tx, "SELECT DISTINCT account_id FROM interactions WHERE contact_id = ? AND account_id IS NOT NULL", int64(contact))
 	if err != nil {
 		return nil, fmt.Errorf("accounts of the contact's interactions: %w", err)

@@ -361,27 +361,27 @@ func TestInteractionsOfUnreadTypesRescoreNothing(t *testing.T) {
 	storetest.MustDrainScoring(t, ctx, s)
 	s.ScoringLag(true)
 
+	// rescored stores the items, lets the account-based wait end and
+	// returns how many leads were scored for them.
+	rescored := func(items []leadcycle.Interaction) int64 {
+		t.Helper()
+		if err := s.AddInteractions(ctx, items); err != nil {
+			t.Fatal(err)
+		}
+		storetest.MustDrainScoring(t, ctx, s)
+		clock.Advance(time.Second)
+		storetest.MustDrainScoring(t, ctx, s)
+		n, _, _, _ := s.ScoringLag(true)
+		return n
+	}
 	views := make([]leadcycle.Interaction, 150)
 	for i := range views {
 		views[i] = leadcycle.Interaction{Type: "page_view", ContactID: ana.ID}
 	}
-	if err := s.AddInteractions(ctx, views); err != nil {
-		t.Fatal(err)
-	}
-	storetest.MustDrainScoring(t, ctx, s)
-	clock.Advance(time.Second)
-	storetest.MustDrainScoring(t, ctx, s)
-	if n, _, _, _ := s.ScoringLag(true); n != 0 {
+	if n := rescored(views); n != 0 {
 		t.Errorf("%d leads rescored for page views no model counts, want 0", n)
 	}
-
-	if err := s.AddInteractions(ctx, append(opens(ana.ID, 100), views[:50]...)); err != nil {
-		t.Fatal(err)
-	}
-	storetest.MustDrainScoring(t, ctx, s)
-	clock.Advance(time.Second)
-	storetest.MustDrainScoring(t, ctx, s)
-	if n, _, _, _ := s.ScoringLag(true); n != 2 {
+	if n := rescored(append(opens(ana.ID, 100), views[:50]...)); n != 2 {
 		t.Errorf("%d leads rescored for opens, want 2 (the contact's and the account's)", n)
 	}
 	if got := mustScore(t, s, own.ID, contactModel.ID); got != 500 {
