@@ -1001,8 +1001,22 @@ func (p *plan) scheduleAll(ctx context.Context, db *DB, tx *sql.Tx) error {
 	return p.schedule(ctx, db, tx, rows)
 }
 
+// enqueueConflict is enqueueSQL's conflict clause.
+var enqueueConflict = strings.TrimPrefix(enqueueSQL, "INSERT INTO score_queue (lead_id, due_at, seq, cause, enqueued_at, claimed_until) {sel}")
+
+// schedule queues rows (lead, due, seq, cause, enqueued), or moves their
+// entries earlier.
 func (p *plan) schedule(ctx context.Context, db *DB, tx *sql.Tx, rows [][]any) error {
-	suffix := strings.TrimPrefix(enqueueSQL, "INSERT INTO score_queue (lead_id, due_at, seq, cause, enqueued_at, claimed_until) {sel}")
+	return p.queueRows(ctx, db, tx, enqueueConflict, rows)
+}
+
+// scheduleEarlier is schedule that leaves an entry due no later alone: its
+// sequence stays, so the round that claimed it (if one did) settles it.
+func (p *plan) scheduleEarlier(ctx context.Context, db *DB, tx *sql.Tx, rows [][]any) error {
+	return p.queueRows(ctx, db, tx, enqueueConflict+" WHERE excluded.due_at < score_queue.due_at", rows)
+}
+
+func (p *plan) queueRows(ctx context.Context, db *DB, tx *sql.Tx, suffix string, rows [][]any) error {
 	for i := range rows {
 		rows[i] = append(rows[i], 0)
 	}

@@ -230,7 +230,8 @@ type tailWork struct {
 	// of them that wait (see planWaits).
 	accountBased map[int64]time.Time
 	waits        map[int64]waitingLead
-	// due holds the queue entries the leads already have (due_at).
+	// due holds the queue entries the account-based leads already have
+	// (due_at), read to decide which of them wait.
 	due map[int64]int64
 }
 
@@ -318,7 +319,7 @@ func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued, type
 		w.accountBased = accountBased
 	}
 	var err error
-	w.due, err = s.queuedDue(ctx, append(w.leads(), slices.Collect(maps.Keys(w.accountBased))...))
+	w.due, err = s.queuedDue(ctx, slices.Collect(maps.Keys(w.accountBased)))
 	return err
 }
 
@@ -473,23 +474,18 @@ func (w *tailWork) planWaits(now time.Time) {
 }
 
 // settleTail writes, in the round's transaction, what the range leaves to
-// do: the next change of each lead scored whose queue entry does not
-// already say so, and the position.
+// do: the next change of each lead scored, where its queue entry does not
+// come before it already (the upsert leaves such an entry alone: it is
+// scored again then, and schedules its next change itself), and the
+// position.
 func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork) (int64, error) {
-	now := micros(p.now)
 	var schedule [][]any
 	for _, id := range w.leads() {
-		t, ok := p.next[id]
-		if !ok {
-			continue
+		if t, ok := p.next[id]; ok {
+			schedule = append(schedule, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
 		}
-		due, queued := w.due[id]
-		if queued && (due <= now || due <= micros(t)) {
-			continue // due now anyway, or before the change: it is scored again then
-		}
-		schedule = append(schedule, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
 	}
-	if err := p.schedule(ctx, s.DB, tx, schedule); err != nil {
+	if err := p.scheduleEarlier(ctx, s.DB, tx, schedule); err != nil {
 		return 0, err
 	}
 	return s.storeTailPosition(ctx, tx)

@@ -653,6 +653,26 @@ var scoringTests = []test{
 		// Three views in 30 days (2×3) and one pricing view in 7 days (25).
 		wantScore(t, e.ctx, e.s, l.ID, m.ID, 31, "")
 	}},
+	{"new_interaction_brings_the_next_change_forward", func(t *testing.T, e *env) {
+		// Bo's open schedules his lead's next change for the day it leaves
+		// its 30-day window; a pricing view a day later leaves its 7-day
+		// window sooner, on day 8, and the lead must be scored again then.
+		f := newScoringFixture(t, e)
+		m := MustPublishModel(t, e.ctx, e.s, fitModel())
+		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "email_opened", ContactID: f.bo.ID, OccurredAt: Epoch})
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 5, "C")
+		e.clock.Set(Epoch.Add(day))
+		MustCreateInteraction(t, e.ctx, e.s, &leadcycle.Interaction{Type: "page_view", ContactID: f.bo.ID, Properties: map[string]any{"url": "https://example.org/pricing"}})
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 30, "B")
+		e.clock.Set(Epoch.Add(8*day - time.Microsecond))
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 30, "B")
+		e.clock.Set(Epoch.Add(8 * day))
+		MustDrainScoring(t, e.ctx, e.s)
+		wantScore(t, e.ctx, e.s, f.boLead.ID, m.ID, 5, "C")
+	}},
 	{"telesales_ready_below_sales_ready", func(t *testing.T, e *env) {
 		c := MustCreateContact(t, e.ctx, e.s, &leadcycle.Contact{Email: "warm@example.org", JobTitle: "Director"})
 		l := MustCreateLead(t, e.ctx, e.s, &leadcycle.Lead{Topic: "warm", ContactID: &c.ID})
