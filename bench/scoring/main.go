@@ -60,7 +60,7 @@ func main() {
 	flag.IntVar(&o.moves, "moves", 0, "contacts moved to another account per second in the real-time phase (an import or CRM sync linking contacts)")
 	flag.IntVar(&workersFlag, "workers", 2, "scorer loops in the real-time phase")
 	flag.IntVar(&scoreBatchFlag, "score-batch", 500, "leads per scorer round in the real-time phase")
-	flag.StringVar(&o.only, "only", "", "run one phase only: rescore, realtime or queue (the scorer alone emptying a queue of 50,000 leads)")
+	flag.StringVar(&o.only, "only", "", "run one phase only: rescore, realtime, queue (the scorer alone emptying a queue of 50,000 leads) or tail (the scorer alone scoring rate × seconds interactions stored beforehand)")
 	dataDir := flag.String("dir", "", "SQLite data directory to reuse between runs (generated when empty)")
 	pgURL := flag.String("postgres", "", "PostgreSQL URL; empty skips PostgreSQL")
 	pgSchema := flag.String("postgres-schema", "", "reuse this schema of an earlier run (kept afterwards) instead of a fresh one")
@@ -132,8 +132,13 @@ func run(ctx context.Context, name string, st *sqldb.Store, o options) {
 		start = t
 	}
 	st.DB.Clock = offsetClock{offset: time.Until(start)}
-	if o.only == "realtime" && liveModels(ctx, st) == 3 {
-		realtime(ctx, name, st, o) // the models of an earlier run are live and scored
+	if (o.only == "realtime" || o.only == "tail") && liveModels(ctx, st) == 3 {
+		// The models of an earlier run are live and scored.
+		if o.only == "tail" {
+			tailDrain(ctx, name, st, o)
+		} else {
+			realtime(ctx, name, st, o)
+		}
 		return
 	}
 	// Start from no models, so that reruns on a kept database measure the same.
@@ -159,11 +164,13 @@ func run(ctx context.Context, name string, st *sqldb.Store, o options) {
 			drain(ctx, st)
 		}
 	}
-	if o.only == "queue" {
+	switch o.only {
+	case "rescore":
+	case "queue":
 		queueDrain(ctx, name, st)
-		return
-	}
-	if o.only != "rescore" {
+	case "tail":
+		tailDrain(ctx, name, st, o)
+	default:
 		realtime(ctx, name, st, o)
 	}
 }
@@ -365,10 +372,11 @@ func rawRead(ctx context.Context, st *sqldb.Store) time.Duration {
 
 // realtime offers interactions at o.rate for o.seconds with the scorer
 // running, then waits for the queue to drain.
-func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
-	contacts := contactsWithLeads(ctx, st)
+// interactionMaker returns a maker of batches of new interactions of the
+// contacts, of the types the bench models read.
+func interactionMaker(contacts []int64) func(r *rand.Rand, n int) []leadcycle.Interaction {
 	types := []string{"email_opened", "email_opened", "page_view", "page_view", "email_clicked", "form_submitted", "event_attended"}
-	mkBatch := func(r *rand.Rand, n int) []leadcycle.Interaction {
+	return func(r *rand.Rand, n int) []leadcycle.Interaction {
 		items := make([]leadcycle.Interaction, n)
 		for i := range items {
 			t := types[r.IntN(len(types))]
@@ -379,6 +387,10 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 		}
 		return items
 	}
+}
+
+func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
+	mkBatch := interactionMaker(contactsWithLeads(ctx, st))
 	baseline := rawInserts(ctx, st, mkBatch, o)
 
 	mem := watchMemory()
@@ -555,6 +567,40 @@ func queueDrain(ctx context.Context, name string, st *sqldb.Store) {
 	stop()
 	<-done
 	fmt.Printf("%s: the scorer emptied a queue of 50,000 leads (3 live models) in %s: %.0f leads/s\n", name, took.Round(time.Millisecond), 50000/took.Seconds())
+}
+
+// tailDrain stores rate × seconds new interactions with the scorer stopped,
+// then measures the scorer alone scoring their leads: the work of the
+// real-time phase without its timing, so that two builds compare on the
+// same rounds.
+func tailDrain(ctx context.Context, name string, st *sqldb.Store, o options) {
+	mkBatch := interactionMaker(contactsWithLeads(ctx, st))
+	r := rand.New(rand.NewPCG(7, 99))
+	n := o.rate * o.seconds
+	for stored := 0; stored < n; stored += o.batch {
+		if err := st.AddInteractions(ctx, mkBatch(r, min(o.batch, n-stored))); err != nil {
+			log.Fatal(err)
+		}
+	}
+	st.ScoringLag(true)
+	work := startWork()
+	start := time.Now()
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		(&scoring.Worker{Store: st.Scoring(), Batch: scoreBatchFlag, Idle: 20 * time.Millisecond, Concurrency: workersFlag}).Run(wctx)
+		close(done)
+	}()
+	waitScored(ctx, st, 10*time.Millisecond)
+	took := time.Since(start)
+	stop()
+	<-done
+	cpu, written := work.finish()
+	leads, _, _, _ := st.ScoringLag(true)
+	fmt.Printf("\n%s: the scorer alone scored the leads of %d new interactions (3 live models, rounds of %d, %d loops)\n\n", name, n, scoreBatchFlag, workersFlag)
+	fmt.Println("| drained in | leads rescored | CPU µs per interaction | KiB written per interaction |")
+	fmt.Println("|---|---|---|---|")
+	fmt.Printf("| %s | %d | %.0f | %.1f |\n", took.Round(time.Millisecond), leads, cpu.Seconds()*1e6/float64(n), float64(written)/1024/float64(n))
 }
 
 func liveModels(ctx context.Context, st *sqldb.Store) int {

@@ -289,7 +289,11 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 	}
 	p := newPlan(now)
 	if len(models) > 0 && len(ids) > 0 {
-		b, err := s.loadBatch(ctx, s.R, ids, models, now, batchRead{scores: true, live: true})
+		how := batchRead{scores: true, live: true}
+		if tail != nil {
+			how.read = tail.read
+		}
+		b, err := s.loadBatch(ctx, s.R, ids, models, now, how)
 		if err != nil {
 			return 0, err
 		}
@@ -1119,22 +1123,32 @@ type batchRead struct {
 	// accountHistory). A rescore job scores one model, whose few types are
 	// cheaper read one range each.
 	live bool
+	// read holds leads of ids read already, in the same round.
+	read map[int64]*leadcycle.Lead
 }
 
 func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []*scoring.Model, now time.Time, how batchRead) (*batch, error) {
 	b := &batch{contacts: map[leadcycle.ID]*leadcycle.Contact{}, accounts: map[leadcycle.ID]*leadcycle.Account{},
 		byContact: map[leadcycle.ID][]leadcycle.Interaction{}, byAccount: map[leadcycle.ID][]leadcycle.Interaction{}, scores: map[scoreKey]storedScore{},
 		scored: map[leadcycle.ID]bool{}}
-	leads, err := selectByIDs(ctx, s, q, s.leads, "id", ids)
+	unread := ids
+	if len(how.read) > 0 {
+		unread = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return how.read[id] != nil })
+	}
+	leads, err := selectByIDs(ctx, s, q, s.leads, "id", unread)
 	if err != nil {
 		return nil, err
 	}
-	b.leads = make([]*leadcycle.Lead, len(leads))
-	var contactIDs, accountIDs, contactTargets, accountTargets []int64
+	b.leads = make([]*leadcycle.Lead, 0, len(leads)+len(ids)-len(unread))
 	for i := range leads {
-		l := &leads[i]
+		b.leads = append(b.leads, &leads[i])
+	}
+	for _, id := range uniqueIDs(slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return how.read[id] == nil })) {
+		b.leads = append(b.leads, how.read[id])
+	}
+	var contactIDs, accountIDs, contactTargets, accountTargets []int64
+	for _, l := range b.leads {
 		l.Normalize()
-		b.leads[i] = l
 		if l.ContactID != nil {
 			contactIDs = append(contactIDs, int64(*l.ContactID))
 		}

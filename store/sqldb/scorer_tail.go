@@ -230,6 +230,9 @@ type tailWork struct {
 	// of them that wait (see planWaits).
 	accountBased map[int64]time.Time
 	waits        map[int64]waitingLead
+	// read holds the leads of since, read whole by resolve: the round
+	// scores them without reading them again.
+	read map[int64]*leadcycle.Lead
 	// due holds the queue entries the account-based leads already have
 	// (due_at), read to decide which of them wait.
 	due map[int64]int64
@@ -307,7 +310,7 @@ func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued, type
 	}
 	w.claimed = mine
 	if len(w.items) > 0 {
-		since, accountBased, err := s.tailLeads(ctx, w.items, types)
+		since, read, accountBased, err := s.tailLeads(ctx, w.items, types)
 		if err != nil {
 			return err
 		}
@@ -316,7 +319,7 @@ func (w *tailWork) resolve(ctx context.Context, s *Store, claimed []queued, type
 				w.since[id] = at
 			}
 		}
-		w.accountBased = accountBased
+		w.read, w.accountBased = read, accountBased
 	}
 	var err error
 	w.due, err = s.queuedDue(ctx, slices.Collect(maps.Keys(w.accountBased)))
@@ -347,10 +350,10 @@ func readTypes(models []*scoring.Model) typesRead {
 }
 
 // tailLeads returns the leads the interactions affect, each with the time
-// its first interaction was stored: those of their contacts, and apart the
-// account-based leads of their accounts, for the interactions of the types
-// their models read.
-func (s *Store) tailLeads(ctx context.Context, items []tailItem, types typesRead) (byContact, accountBased map[int64]time.Time, err error) {
+// its first interaction was stored: those of their contacts (read whole, as
+// the round scores them), and apart the account-based leads of their
+// accounts, for the interactions of the types their models read.
+func (s *Store) tailLeads(ctx context.Context, items []tailItem, types typesRead) (byContact map[int64]time.Time, read map[int64]*leadcycle.Lead, accountBased map[int64]time.Time, err error) {
 	contacts := map[int64]time.Time{}
 	accounts := map[int64]time.Time{}
 	for _, it := range items {
@@ -361,25 +364,29 @@ func (s *Store) tailLeads(ctx context.Context, items []tailItem, types typesRead
 			earliestAt(accounts, it.account, it.at)
 		}
 	}
-	read := func(query string, owners map[int64]time.Time) (map[int64]time.Time, error) {
-		out := map[int64]time.Time{}
-		if len(owners) == 0 {
-			return out, nil
-		}
-		pairs, err := s.idPairs(ctx, query, slices.Collect(maps.Keys(owners)))
-		if err != nil {
-			return nil, fmt.Errorf("leads of new interactions: %w", err)
-		}
-		for _, p := range pairs {
-			earliestAt(out, p[0], owners[p[1]])
-		}
-		return out, nil
+	leads, err := selectByIDs(ctx, s, s.R, s.leads, "contact_id", slices.Collect(maps.Keys(contacts)))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("leads of new interactions: %w", err)
 	}
-	if byContact, err = read("SELECT id, contact_id FROM leads WHERE "+s.Dialect.InIDs("contact_id"), contacts); err != nil {
-		return nil, nil, err
+	byContact = make(map[int64]time.Time, len(leads))
+	read = make(map[int64]*leadcycle.Lead, len(leads))
+	for i := range leads {
+		l := &leads[i]
+		earliestAt(byContact, int64(l.ID), contacts[int64(*l.ContactID)])
+		read[int64(l.ID)] = l
 	}
-	accountBased, err = read("SELECT id, account_id FROM leads"+s.Dialect.IndexedBy("leads_account_based")+" WHERE "+s.Dialect.InIDs("account_id")+" AND contact_id IS NULL", accounts)
-	return byContact, accountBased, err
+	accountBased = map[int64]time.Time{}
+	if len(accounts) == 0 {
+		return byContact, read, accountBased, nil
+	}
+	pairs, err := s.idPairs(ctx, "SELECT id, account_id FROM leads"+s.Dialect.IndexedBy("leads_account_based")+" WHERE "+s.Dialect.InIDs("account_id")+" AND contact_id IS NULL", slices.Collect(maps.Keys(accounts)))
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("leads of new interactions: %w", err)
+	}
+	for _, p := range pairs {
+		earliestAt(accountBased, p[0], accounts[p[1]])
+	}
+	return byContact, read, accountBased, nil
 }
 
 func earliestAt(m map[int64]time.Time, k int64, at time.Time) {
