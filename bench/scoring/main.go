@@ -274,12 +274,49 @@ func (m *memory) finish() (heap, rss float64) {
 type work struct {
 	cpu     time.Duration
 	written uint64
+	ticks   cpuTicks
 }
 
-func startWork() work { return work{processCPU(), writtenBytes()} }
+func startWork() work { return work{processCPU(), writtenBytes(), machineTicks()} }
 
 func (w work) finish() (time.Duration, uint64) {
 	return processCPU() - w.cpu, writtenBytes() - w.written
+}
+
+// stolen is the share of the machine's CPU time since the start that the
+// hypervisor gave to other guests (steal in /proc/stat): on a shared host it
+// comes and goes, and a phase that had a third of its cores taken runs
+// slower for it, whatever the build.
+func (w work) stolen() float64 {
+	now := machineTicks()
+	if total := now.total - w.ticks.total; total > 0 {
+		return float64(now.steal-w.ticks.steal) / float64(total)
+	}
+	return 0
+}
+
+// cpuTicks is the first line of /proc/stat: all CPU time, and the part
+// stolen.
+type cpuTicks struct{ total, steal uint64 }
+
+func machineTicks() cpuTicks {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTicks{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var t cpuTicks
+	for i := 1; i < len(f); i++ {
+		v, _ := strconv.ParseUint(f[i], 10, 64)
+		if i <= 8 { // user … steal; guest time is counted in user already
+			t.total += v
+		}
+		if i == 8 {
+			t.steal = v
+		}
+	}
+	return t
 }
 
 func processCPU() time.Duration {
@@ -428,6 +465,7 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 	stopWorker()
 	<-workerDone
 	heap, rss := mem.finish()
+	stolen := work.stolen()
 	cpu, written := work.finish()
 	leads, p50, p99, worst := st.ScoringLag(true)
 	rate := float64(sent.Load()) / offered.Seconds()
@@ -440,10 +478,10 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 		}
 	}
 	fmt.Print("\n\n")
-	fmt.Println("| interactions stored | stored/s | baseline raw inserts/s | ratio | scored and drained after | leads rescored | lag p50 | lag p99 | lag max | CPU µs per interaction | KiB written per interaction | peak heap MiB | peak RSS MiB |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| %d | %.0f | %.0f | %.2f | %s | %d | %s | %s | %s | %.0f | %.1f | %.0f | %.0f |\n", sent.Load(), rate, baseline, rate/baseline,
-		total.Round(time.Millisecond), leads, p50, p99, worst.Round(time.Millisecond), cpu.Seconds()*1e6/per, float64(written)/1024/per, heap, rss)
+	fmt.Println("| interactions stored | stored/s | baseline raw inserts/s | ratio | scored and drained after | leads rescored | lag p50 | lag p99 | lag max | CPU µs per interaction | KiB written per interaction | peak heap MiB | peak RSS MiB | CPU stolen |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| %d | %.0f | %.0f | %.2f | %s | %d | %s | %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f%% |\n", sent.Load(), rate, baseline, rate/baseline,
+		total.Round(time.Millisecond), leads, p50, p99, worst.Round(time.Millisecond), cpu.Seconds()*1e6/per, float64(written)/1024/per, heap, rss, 100*stolen)
 }
 
 // moveContacts moves a random contact with an account to another account
@@ -595,12 +633,13 @@ func tailDrain(ctx context.Context, name string, st *sqldb.Store, o options) {
 	took := time.Since(start)
 	stop()
 	<-done
+	stolen := work.stolen()
 	cpu, written := work.finish()
 	leads, _, _, _ := st.ScoringLag(true)
 	fmt.Printf("\n%s: the scorer alone scored the leads of %d new interactions (3 live models, rounds of %d, %d loops)\n\n", name, n, scoreBatchFlag, workersFlag)
-	fmt.Println("| drained in | leads rescored | CPU µs per interaction | KiB written per interaction |")
-	fmt.Println("|---|---|---|---|")
-	fmt.Printf("| %s | %d | %.0f | %.1f |\n", took.Round(time.Millisecond), leads, cpu.Seconds()*1e6/float64(n), float64(written)/1024/float64(n))
+	fmt.Println("| drained in | leads rescored | CPU µs per interaction | KiB written per interaction | CPU stolen |")
+	fmt.Println("|---|---|---|---|---|")
+	fmt.Printf("| %s | %d | %.0f | %.1f | %.0f%% |\n", took.Round(time.Millisecond), leads, cpu.Seconds()*1e6/float64(n), float64(written)/1024/float64(n), 100*stolen)
 }
 
 func liveModels(ctx context.Context, st *sqldb.Store) int {
