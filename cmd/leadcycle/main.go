@@ -136,7 +136,7 @@ func (d *dbFlags) describe() string {
 	if d.database != "" {
 		return "postgres"
 	}
-	return "sqlite:" + d.data
+	return "sqlite:" + d.data + " (" + sqlite.Driver + ")"
 }
 
 // open opens and migrates the chosen database.

@@ -55,7 +55,7 @@ var defaultCheckpoints = checkpoints{every: time.Second, restartFrames: 40_000, 
 // restart). The returned function stops the checkpointer and runs a last
 // checkpoint that empties the WAL.
 func startCheckpointer(path string, db *sqldb.DB, c checkpoints) (func() error, error) {
-	ck, err := sql.Open("sqlite", dsn(path, false))
+	ck, err := openPool(path, false)
 	if err != nil {
 		return nil, err
 	}

@@ -7,9 +7,7 @@ import (
 	"database/sql"
 	"embed"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,8 +16,6 @@ import (
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/store/sqldb"
-	sqlite "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -32,10 +28,7 @@ const FileName = "leadcycle.db"
 var Dialect = sqldb.Dialect{
 	Name:            "sqlite",
 	CacheStatements: true,
-	IsUniqueViolation: func(err error) bool {
-		var e *sqlite.Error
-		return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
-	},
+	IsUniqueViolation: isUniqueViolation,
 	JSONRemoveKey: func(col string) string { return "json_remove(" + col + ", '$.' || ?)" },
 	JSONHasKey:    func(col string) string { return "json_type(" + col + ", '$.' || ?) IS NOT NULL" },
 	InIDs:         func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
@@ -93,41 +86,35 @@ const (
 // holds (another leadcycle command on the same file).
 const busyTimeout = 10 * time.Second
 
-// dsn builds a modernc.org/sqlite DSN. WAL lets readers run beside the writer;
-// synchronous=NORMAL in WAL mode never loses a committed transaction when the
-// process dies (only a power cut can undo the last commits); BEGIN IMMEDIATE
-// takes the write lock up front so transactions never fail half-way with BUSY.
-func dsn(path string, readOnly bool) string {
-	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit), fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(2147418112)", "temp_store(MEMORY)"} {
-		q.Add("_pragma", p)
-	}
+// pragmas are the settings of every connection, run when it opens. WAL
+// lets readers run beside the writer; synchronous=NORMAL in WAL mode never
+// loses a committed transaction when the process dies (only a power cut can
+// undo the last commits). The writer's transactions begin IMMEDIATE (see
+// openPool), taking the write lock up front so that they never fail
+// half-way with BUSY.
+func pragmas(readOnly bool) []string {
+	p := []string{"journal_mode(WAL)", "wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit), fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(2147418112)", "temp_store(MEMORY)"}
 	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-		q.Add("_pragma", "cache_size(-32000)")
-	} else {
-		// The writer keeps every page a transaction dirties until it
-		// commits (cache_spill): spilled early, the pages of big write
-		// transactions (import batches) are written again. Measured on a
-		// 1M-contact import: spilling at 32 MB instead of 256 MB made the
-		// import 3.4× instead of 2.4× the raw inserts of the same rows.
-		//
-		// Its cache of clean pages stays small (cache_size): nearly every
-		// commit that splits a B-tree page makes SQLite walk the whole
-		// cache (balance_nonroot renumbers pages through the lock-byte
-		// page, past the end of a file under 1 GiB, and the commit then
-		// truncates the cache to the file's size). With 256 MB of cached
-		// pages that walk was 5% of the CPU of bench/scoring at 10,000
-		// interactions/s; the writer reads its clean pages from the
-		// mapped file anyway. Measured against the 256 MB cache in
-		// interleaved runs: real time 6,781 → 7,178 interactions/s and
-		// 240 → 228 µs of CPU each, a 300k-row import 7.3/8.2 s →
-		// 7.0/6.5 s, and 400 MB less resident memory.
-		q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", writerCacheKiB))
-		q.Add("_pragma", fmt.Sprintf("cache_spill(-%d)", writerSpillKiB))
-		q.Set("_txlock", "immediate")
+		return append(p, "query_only(1)", "cache_size(-32000)")
 	}
-	return "file:" + path + "?" + q.Encode()
+	// The writer keeps every page a transaction dirties until it
+	// commits (cache_spill): spilled early, the pages of big write
+	// transactions (import batches) are written again. Measured on a
+	// 1M-contact import: spilling at 32 MB instead of 256 MB made the
+	// import 3.4× instead of 2.4× the raw inserts of the same rows.
+	//
+	// Its cache of clean pages stays small (cache_size): nearly every
+	// commit that splits a B-tree page makes SQLite walk the whole
+	// cache (balance_nonroot renumbers pages through the lock-byte
+	// page, past the end of a file under 1 GiB, and the commit then
+	// truncates the cache to the file's size). With 256 MB of cached
+	// pages that walk was 5% of the CPU of bench/scoring at 10,000
+	// interactions/s; the writer reads its clean pages from the
+	// mapped file anyway. Measured against the 256 MB cache in
+	// interleaved runs: real time 6,781 → 7,178 interactions/s and
+	// 240 → 228 µs of CPU each, a 300k-row import 7.3/8.2 s →
+	// 7.0/6.5 s, and 400 MB less resident memory.
+	return append(p, fmt.Sprintf("cache_size(-%d)", writerCacheKiB), fmt.Sprintf("cache_spill(-%d)", writerSpillKiB))
 }
 
 // Open opens (creating if needed) the database in dir and migrates it.
@@ -163,7 +150,7 @@ func OpenDB(path string, clock leadcycle.Clock) (*sqldb.DB, error) {
 }
 
 func openDB(path string, clock leadcycle.Clock, c checkpoints) (*sqldb.DB, error) {
-	w, err := sql.Open("sqlite", dsn(path, false))
+	w, err := openPool(path, false)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +162,7 @@ func openDB(path string, clock leadcycle.Clock, c checkpoints) (*sqldb.DB, error
 		w.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", dsn(path, true))
+	r, err := openPool(path, true)
 	if err != nil {
 		w.Close()
 		return nil, err

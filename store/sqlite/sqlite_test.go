@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"database/sql"
 	"testing"
 
 	"github.com/leadcycle/leadcycle"
@@ -45,5 +46,45 @@ func TestLeadIndexHoldsOnlyInteractionsWithALead(t *testing.T) {
 	}
 	if plan != "SEARCH interactions USING COVERING INDEX interactions_lead (lead_id=?)" {
 		t.Errorf("a lead's delete clears its interactions with plan %q, want a search of interactions_lead", plan)
+	}
+}
+
+// TestConnectionsHaveTheirSettings checks the pragmas of both pools with
+// whichever driver the build links (cgo or not): the writer and the readers
+// each set theirs when a connection opens, and readers cannot write.
+func TestConnectionsHaveTheirSettings(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), leadcycle.NewFixedClock(storetest.Epoch))
+	defer s.Close()
+	pragma := func(db *sql.DB, name string) string {
+		t.Helper()
+		var v string
+		if err := db.QueryRowContext(t.Context(), "PRAGMA "+name).Scan(&v); err != nil {
+			t.Fatalf("PRAGMA %s: %v", name, err)
+		}
+		return v
+	}
+	for _, c := range []struct {
+		pool, name string
+		db         *sql.DB
+		want       string
+	}{
+		{"writer", "journal_mode", s.W, "wal"},
+		{"writer", "foreign_keys", s.W, "1"},
+		{"writer", "synchronous", s.W, "1"},
+		{"writer", "wal_autocheckpoint", s.W, "0"},
+		{"writer", "busy_timeout", s.W, "10000"},
+		{"writer", "cache_size", s.W, "-2048"},
+		{"writer", "query_only", s.W, "0"},
+		{"reader", "foreign_keys", s.R, "1"},
+		{"reader", "cache_size", s.R, "-32000"},
+		{"reader", "query_only", s.R, "1"},
+		{"reader", "temp_store", s.R, "2"},
+	} {
+		if got := pragma(c.db, c.name); got != c.want {
+			t.Errorf("%s %s = %s, want %s (driver %s)", c.pool, c.name, got, c.want, sqlite.Driver)
+		}
+	}
+	if _, err := s.R.ExecContext(t.Context(), "UPDATE score_tail SET position = position"); err == nil {
+		t.Errorf("a reader wrote (driver %s)", sqlite.Driver)
 	}
 }
