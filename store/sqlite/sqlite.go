@@ -26,14 +26,14 @@ const FileName = "leadcycle.db"
 
 // Dialect is SQLite's dialect.
 var Dialect = sqldb.Dialect{
-	Name:            "sqlite",
-	CacheStatements: true,
+	Name:              "sqlite",
+	CacheStatements:   true,
 	IsUniqueViolation: isUniqueViolation,
-	JSONRemoveKey: func(col string) string { return "json_remove(" + col + ", '$.' || ?)" },
-	JSONHasKey:    func(col string) string { return "json_type(" + col + ", '$.' || ?) IS NOT NULL" },
-	InIDs:         func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
-	IDsArg:        idsJSON,
-	InTexts:       func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
+	JSONRemoveKey:     func(col string) string { return "json_remove(" + col + ", '$.' || ?)" },
+	JSONHasKey:        func(col string) string { return "json_type(" + col + ", '$.' || ?) IS NOT NULL" },
+	InIDs:             func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
+	IDsArg:            idsJSON,
+	InTexts:           func(col string) string { return col + " IN (SELECT value FROM json_each(?))" },
 	TextsArg: func(vs []string) any {
 		b, _ := json.Marshal(vs)
 		return string(b)
