@@ -435,7 +435,7 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 	wctx, stopWorker := context.WithCancel(ctx)
 	workerDone := make(chan struct{})
 	go func() {
-		(&scoring.Worker{Store: st.Scoring(), Batch: scoreBatchFlag, Idle: 20 * time.Millisecond, Concurrency: workersFlag}).Run(wctx)
+		benchWorker(st).Run(wctx)
 		close(workerDone)
 	}()
 	st.ScoringLag(true)
@@ -607,6 +607,12 @@ func queueDrain(ctx context.Context, name string, st *sqldb.Store) {
 	fmt.Printf("%s: the scorer emptied a queue of 50,000 leads (3 live models) in %s: %.0f leads/s\n", name, took.Round(time.Millisecond), 50000/took.Seconds())
 }
 
+// benchWorker is the scorer of the real-time and tail phases, as the flags
+// set it.
+func benchWorker(st *sqldb.Store) *scoring.Worker {
+	return &scoring.Worker{Store: st.Scoring(), Batch: scoreBatchFlag, Idle: 20 * time.Millisecond, Concurrency: workersFlag}
+}
+
 // tailDrain stores rate × seconds new interactions with the scorer stopped,
 // then measures the scorer alone scoring their leads: the work of the
 // real-time phase without its timing, so that two builds compare on the
@@ -626,7 +632,7 @@ func tailDrain(ctx context.Context, name string, st *sqldb.Store, o options) {
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
-		(&scoring.Worker{Store: st.Scoring(), Batch: scoreBatchFlag, Idle: 20 * time.Millisecond, Concurrency: workersFlag}).Run(wctx)
+		benchWorker(st).Run(wctx)
 		close(done)
 	}()
 	waitScored(ctx, st, 10*time.Millisecond)

@@ -977,7 +977,7 @@ func (p *plan) settle(ctx context.Context, db *DB, tx *sql.Tx, claimed []queued)
 		if !deleted[c.leadID] {
 			release = append(release, c.leadID)
 		} else if t, ok := p.next[c.leadID]; ok {
-			schedule = append(schedule, []any{c.leadID, micros(t), rand.Int64(), "score changes with time", micros(t)})
+			schedule = append(schedule, nextChangeRow(c.leadID, t))
 		}
 	}
 	// An entry re-enqueued meanwhile stays for the next round. What was
@@ -999,10 +999,16 @@ func (p *plan) settle(ctx context.Context, db *DB, tx *sql.Tx, claimed []queued)
 func (p *plan) scheduleAll(ctx context.Context, db *DB, tx *sql.Tx) error {
 	var rows [][]any
 	for id, t := range p.next {
-		rows = append(rows, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
+		rows = append(rows, nextChangeRow(id, t))
 	}
 	slices.SortFunc(rows, byKey)
 	return p.schedule(ctx, db, tx, rows)
+}
+
+// nextChangeRow is the queue row (lead, due, seq, cause, enqueued) that
+// scores a lead again when its score changes with time alone, at t.
+func nextChangeRow(lead int64, t time.Time) []any {
+	return []any{lead, micros(t), rand.Int64(), "score changes with time", micros(t)}
 }
 
 // enqueueConflict is enqueueSQL's conflict clause.
@@ -1131,20 +1137,20 @@ func (s *Store) loadBatch(ctx context.Context, q querier, ids []int64, models []
 	b := &batch{contacts: map[leadcycle.ID]*leadcycle.Contact{}, accounts: map[leadcycle.ID]*leadcycle.Account{},
 		byContact: map[leadcycle.ID][]leadcycle.Interaction{}, byAccount: map[leadcycle.ID][]leadcycle.Interaction{}, scores: map[scoreKey]storedScore{},
 		scored: map[leadcycle.ID]bool{}}
-	unread := ids
-	if len(how.read) > 0 {
-		unread = slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return how.read[id] != nil })
+	var unread []int64
+	for _, id := range uniqueIDs(slices.Clone(ids)) {
+		if l := how.read[id]; l != nil {
+			b.leads = append(b.leads, l)
+		} else {
+			unread = append(unread, id)
+		}
 	}
 	leads, err := selectByIDs(ctx, s, q, s.leads, "id", unread)
 	if err != nil {
 		return nil, err
 	}
-	b.leads = make([]*leadcycle.Lead, 0, len(leads)+len(ids)-len(unread))
 	for i := range leads {
 		b.leads = append(b.leads, &leads[i])
-	}
-	for _, id := range uniqueIDs(slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return how.read[id] == nil })) {
-		b.leads = append(b.leads, how.read[id])
 	}
 	var contactIDs, accountIDs, contactTargets, accountTargets []int64
 	for _, l := range b.leads {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -489,7 +488,7 @@ func (p *plan) settleTail(ctx context.Context, s *Store, tx *sql.Tx, w *tailWork
 	var schedule [][]any
 	for _, id := range w.leads() {
 		if t, ok := p.next[id]; ok {
-			schedule = append(schedule, []any{id, micros(t), rand.Int64(), "score changes with time", micros(t)})
+			schedule = append(schedule, nextChangeRow(id, t))
 		}
 	}
 	if err := p.scheduleEarlier(ctx, s.DB, tx, schedule); err != nil {
