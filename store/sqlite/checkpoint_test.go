@@ -85,7 +85,7 @@ func TestWALStaysBoundedUnderScoringLoad(t *testing.T) {
 	}
 	// The WAL may pass the threshold by what is written during one pass
 	// and the restart's wait; it must not hold what the run wrote.
-	const bound = 16 * restartFrames * 4120
+	const bound = 16 * restartFrames * (pageSize + 24) // a frame is a page and its header
 	t.Logf("largest WAL %d bytes, database %d bytes", largest, written)
 	if largest > bound {
 		t.Fatalf("WAL reached %d bytes (bound %d): it was not restarted under load", largest, bound)
@@ -131,7 +131,7 @@ func TestWALStaysBoundedDuringBulkLoad(t *testing.T) {
 	if err != nil || n != rows {
 		t.Fatalf("bulk insert: %d rows, %v; want %d", n, err, rows)
 	}
-	const bound = 16 * restartFrames * 4120
+	const bound = 16 * restartFrames * (pageSize + 24) // a frame is a page and its header
 	t.Logf("largest WAL %d bytes", largest)
 	if largest > bound {
 		t.Fatalf("WAL reached %d bytes (bound %d) during a bulk load: no restart came in between its transactions", largest, bound)
@@ -185,7 +185,7 @@ func TestCheckpointsGoOnWhileTheWriterIsHeld(t *testing.T) {
 // writers.
 func openFastCheckpoints(t *testing.T, dir string, restartFrames int64, turnWait time.Duration) *sqldb.Store {
 	t.Helper()
-	s, err := open(t.Context(), dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartFrames: restartFrames, restartWait: 50 * time.Millisecond, turnWait: turnWait})
+	s, err := open(t.Context(), dir, leadcycle.SystemClock{}, checkpoints{every: 5 * time.Millisecond, restartBytes: restartFrames * pageSize, restartWait: 50 * time.Millisecond, turnWait: turnWait})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,6 +68,8 @@ func TestConnectionsHaveTheirSettings(t *testing.T) {
 		db         *sql.DB
 		want       string
 	}{
+		{"writer", "page_size", s.W, "2048"},
+		{"reader", "page_size", s.R, "2048"},
 		{"writer", "journal_mode", s.W, "wal"},
 		{"writer", "foreign_keys", s.W, "1"},
 		{"writer", "synchronous", s.W, "1"},
