@@ -87,6 +87,11 @@ type Dialect struct {
 	// that rows read as present stay present; empty where the database has
 	// a single writer.
 	ForKeyShare string
+	// ScoreCounts is a query of the columns model_id, score and leads: how
+	// many leads have each score under each model. SQLite keeps them in a
+	// table (its one writer would otherwise move an index entry for every
+	// changed score); PostgreSQL counts lead_scores through its index.
+	ScoreCounts string
 }
 
 // DB is an open leadcycle database. Writes go through W (one connection on

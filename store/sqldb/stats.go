@@ -82,9 +82,9 @@ type scoreRow struct {
 // scoreDistributions reads the live models and their scores in one query,
 // so that both come from the same moment, and buckets the scores.
 func (s *Store) scoreDistributions(ctx context.Context) ([]leadcycle.ScoreDistribution, error) {
-	rows, err := s.QueryQ(ctx, s.R, `SELECT m.id, m.key, m.name, m.sales_ready_threshold, ls.score, COUNT(ls.score)
-		FROM scoring_models m LEFT JOIN lead_scores ls ON ls.model_id = m.id
-		WHERE m.status = ? GROUP BY m.id, m.key, m.name, m.sales_ready_threshold, ls.score`, leadcycle.ModelLive)
+	rows, err := s.QueryQ(ctx, s.R, `SELECT m.id, m.key, m.name, m.sales_ready_threshold, ls.score, COALESCE(ls.leads, 0)
+		FROM scoring_models m LEFT JOIN (`+s.Dialect.ScoreCounts+`) ls ON ls.model_id = m.id
+		WHERE m.status = ?`, leadcycle.ModelLive)
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,46 @@ var statsTests = []test{
 			t.Errorf("new this week a microsecond before now = %d, want 2", got.NewThisWeek)
 		}
 	}},
+	{"distributions_follow_score_changes", func(t *testing.T, e *env) {
+		ctx, s := e.ctx, e.s
+		leads := map[string]*leadcycle.Lead{}
+		contacts := map[string]*leadcycle.Contact{}
+		for _, c := range []struct{ name, title string }{{"a", "Director"}, {"b", "Manager"}, {"c", "Intern"}, {"d", "Manager"}} {
+			contacts[c.name] = MustCreateContact(t, ctx, s, &leadcycle.Contact{FirstName: c.name, JobTitle: c.title})
+			leads[c.name] = MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: c.name, ContactID: &contacts[c.name].ID, Source: leadcycle.SourceAPI})
+		}
+		fit := MustPublishModel(t, ctx, s, statsModel("fit", nil, map[string]int64{"Director": 100, "Manager": 30, "Intern": -5}))
+		check := func(when string, negative int64, buckets []int64, total int64) {
+			t.Helper()
+			got, err := s.LeadStats(ctx, e.clock.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []leadcycle.ScoreDistribution{{ModelID: fit.ID, ModelKey: fit.Key, ModelName: fit.Name, Negative: negative, Width: 10, Buckets: buckets, Total: total}}
+			diff(t, "score distribution "+when, want, got.Scores)
+		}
+		// 100, 30, −5 and 30.
+		check("after publishing", 1, []int64{0, 0, 0, 2, 0, 0, 0, 0, 0, 1}, 4)
+
+		// b becomes a director (30 → 100), c's title goes (−5 → 0), d's
+		// lead is deleted with its score, and an interaction rescoring a
+		// unchanged leaves its count alone.
+		MustUpdate(t, ctx, s.Contacts(), contacts["b"].ID, func(c *leadcycle.Contact) error { c.JobTitle = "Director"; return nil })
+		MustUpdate(t, ctx, s.Contacts(), contacts["c"].ID, func(c *leadcycle.Contact) error { c.JobTitle = ""; return nil })
+		MustDelete(t, ctx, s.Leads(), leads["d"].ID)
+		MustCreateInteraction(t, ctx, s, &leadcycle.Interaction{Type: "page_view", ContactID: contacts["a"].ID})
+		MustDrainScoring(t, ctx, s)
+		check("after the scores changed", 0, []int64{1, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 3)
+
+		// A contact's lead taken away from it is no longer scored.
+		MustUpdate(t, ctx, s.Leads(), leads["a"].ID, func(l *leadcycle.Lead) error {
+			l.ContactID = nil
+			l.AccountID = nil
+			return nil
+		})
+		MustDrainScoring(t, ctx, s)
+		check("after a lead lost its contact", 0, []int64{1, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 2)
+	}},
 }
 
 // statsModel is a contact-based model whose rules add the points when the
