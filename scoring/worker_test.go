@@ -53,3 +53,32 @@ func TestWorkerRunsThreeLoopsByDefault(t *testing.T) {
 		t.Errorf("at most %d rounds ran at once, want 3", o.most)
 	}
 }
+
+// batchRecorder is a DueProcessor that records the batch size it is asked
+// for and ends the run.
+type batchRecorder struct {
+	mu     sync.Mutex
+	asked  []int
+	cancel context.CancelFunc
+}
+
+func (b *batchRecorder) ProcessDue(_ context.Context, max int) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.asked = append(b.asked, max)
+	b.cancel()
+	return 0, nil
+}
+
+func TestWorkerScoresRoundsOfAThousandByDefault(t *testing.T) {
+	for _, c := range []struct {
+		batch, want int
+	}{{0, 1000}, {250, 250}} {
+		ctx, cancel := context.WithCancel(t.Context())
+		b := &batchRecorder{cancel: cancel}
+		(&Worker{Store: b, Batch: c.batch, Concurrency: 1}).Run(ctx)
+		if len(b.asked) == 0 || b.asked[0] != c.want {
+			t.Errorf("Batch %d: rounds asked for %v, want %d", c.batch, b.asked, c.want)
+		}
+	}
+}
