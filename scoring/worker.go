@@ -13,6 +13,12 @@ type DueProcessor interface {
 	ProcessDue(ctx context.Context, max int) (int, error)
 }
 
+// RoundSizer is a DueProcessor that knows the round size that suits it; a
+// Worker without a Batch of its own asks it.
+type RoundSizer interface {
+	RoundSize() int
+}
+
 // Worker keeps scores (or, with Name "segments" and the segment store,
 // segment members) current: it calls ProcessDue in a loop, right away while
 // there is work and every Idle otherwise.
@@ -22,10 +28,7 @@ type Worker struct {
 	Name   string
 	Logger *slog.Logger
 	// Batch is the most leads (or, on SQLite, new interactions) scored per
-	// round (default 1000). Rounds of 1000 instead of 500 took 155 instead
-	// of 164 µs of CPU per interaction at 10,000 interactions/s and kept
-	// lag max near 1 s instead of 2 s (bench/README.md, "Ninth round"):
-	// each round's reads and commit cost about the same for more leads.
+	// round; by default the store's RoundSize when it has one, else 500.
 	Batch int
 	// Idle is the pause when nothing was due (default 50 ms).
 	Idle time.Duration
@@ -56,7 +59,10 @@ func (w *Worker) Run(ctx context.Context) {
 func (w *Worker) loop(ctx context.Context) {
 	batch, idle := w.Batch, w.Idle
 	if batch <= 0 {
-		batch = 1000
+		batch = 500
+		if rs, ok := w.Store.(RoundSizer); ok {
+			batch = rs.RoundSize()
+		}
 	}
 	if idle <= 0 {
 		idle = 50 * time.Millisecond

@@ -70,15 +70,33 @@ func (b *batchRecorder) ProcessDue(_ context.Context, max int) (int, error) {
 	return 0, nil
 }
 
-func TestWorkerScoresRoundsOfAThousandByDefault(t *testing.T) {
+// sizedRecorder is a batchRecorder whose store suggests a round size.
+type sizedRecorder struct {
+	*batchRecorder
+	size int
+}
+
+func (s sizedRecorder) RoundSize() int { return s.size }
+
+func TestWorkerTakesItsRoundSizeFromTheStore(t *testing.T) {
 	for _, c := range []struct {
-		batch, want int
-	}{{0, 1000}, {250, 250}} {
+		name        string
+		batch, size int
+		want        int
+	}{
+		{"no size anywhere", 0, 0, 500},
+		{"the store's", 0, 1000, 1000},
+		{"the worker's over the store's", 250, 1000, 250},
+	} {
 		ctx, cancel := context.WithCancel(t.Context())
 		b := &batchRecorder{cancel: cancel}
-		(&Worker{Store: b, Batch: c.batch, Concurrency: 1}).Run(ctx)
+		var store DueProcessor = b
+		if c.size > 0 {
+			store = sizedRecorder{b, c.size}
+		}
+		(&Worker{Store: store, Batch: c.batch, Concurrency: 1}).Run(ctx)
 		if len(b.asked) == 0 || b.asked[0] != c.want {
-			t.Errorf("Batch %d: rounds asked for %v, want %d", c.batch, b.asked, c.want)
+			t.Errorf("%s: rounds asked for %v, want %d", c.name, b.asked, c.want)
 		}
 	}
 }

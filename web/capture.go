@@ -39,10 +39,6 @@ func (s *Server) registerCapture() {
 	s.handle("POST", "/e/{id}/register", "", s.public.limit(s.eventRegister))
 }
 
-// segmentBatch is the most contacts the segment worker evaluates per round,
-// the size its figures in bench/README.md were measured with.
-const segmentBatch = 500
-
 // RunWorkers processes pending and spooled form submissions and keeps scores
 // and segment members current until ctx ends.
 func (s *Server) RunWorkers(ctx context.Context) {
@@ -50,7 +46,7 @@ func (s *Server) RunWorkers(ctx context.Context) {
 	wg.Go(func() { s.forms.Run(ctx, 5*time.Second) })
 	wg.Go(func() { (&scoring.Worker{Store: s.store.Scoring(), Logger: s.log}).Run(ctx) })
 	wg.Go(func() {
-		(&scoring.Worker{Store: s.store.SegmentMembers(), Name: "segments", Logger: s.log, Batch: segmentBatch, Concurrency: 1}).Run(ctx)
+		(&scoring.Worker{Store: s.store.SegmentMembers(), Name: "segments", Logger: s.log, Concurrency: 1}).Run(ctx)
 	})
 	wg.Go(func() { s.runWorkflow(ctx, 200*time.Millisecond) })
 	wg.Go(func() { s.WebhookWorker().Run(ctx) })

@@ -59,7 +59,7 @@ func main() {
 	flag.IntVar(&o.writers, "writers", 4, "concurrent writers (API clients) in the real-time phase")
 	flag.IntVar(&o.moves, "moves", 0, "contacts moved to another account per second in the real-time phase (an import or CRM sync linking contacts)")
 	flag.IntVar(&workersFlag, "workers", 3, "scorer loops in the real-time phase (the product's default)")
-	flag.IntVar(&scoreBatchFlag, "score-batch", 1000, "leads per scorer round in the real-time phase")
+	flag.IntVar(&scoreBatchFlag, "score-batch", 0, "leads per scorer round in the real-time phase (0: the store's round size, as in the product)")
 	flag.StringVar(&o.only, "only", "", "run one phase only: rescore, realtime, queue (the scorer alone emptying a queue of 50,000 leads) or tail (the scorer alone scoring rate × seconds interactions stored beforehand)")
 	dataDir := flag.String("dir", "", "SQLite data directory to reuse between runs (generated when empty)")
 	pgURL := flag.String("postgres", "", "PostgreSQL URL; empty skips PostgreSQL")

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/scoring"
 	"github.com/leadcycle/leadcycle/store/postgres/pgtest"
 	"github.com/leadcycle/leadcycle/store/storetest"
 )
@@ -70,5 +71,18 @@ func TestSchemaIsolation(t *testing.T) {
 		if n != 0 {
 			t.Errorf("schema %s still exists after the test", s)
 		}
+	}
+}
+
+// TestScorerRoundsHoldFiveHundred checks the round size PostgreSQL's scorer
+// asks for (see RoundSize in store/sqldb/scorer.go).
+func TestScorerRoundsHoldFiveHundred(t *testing.T) {
+	if os.Getenv(pgtest.EnvURL) == "" {
+		t.Skipf("%s is not set", pgtest.EnvURL)
+	}
+	s := pgtest.Open(t, leadcycle.NewFixedClock(storetest.Epoch))
+	rs, ok := s.Scoring().(scoring.RoundSizer)
+	if !ok || rs.RoundSize() != 500 {
+		t.Fatalf("PostgreSQL's scorer suggests no rounds of 500 (%T)", s.Scoring())
 	}
 }

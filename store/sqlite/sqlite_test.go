@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/leadcycle/leadcycle"
+	"github.com/leadcycle/leadcycle/scoring"
 	"github.com/leadcycle/leadcycle/store/sqlite"
 	"github.com/leadcycle/leadcycle/store/storetest"
 )
@@ -88,5 +89,15 @@ func TestConnectionsHaveTheirSettings(t *testing.T) {
 	}
 	if _, err := s.R.ExecContext(t.Context(), "UPDATE score_tail SET position = position"); err == nil {
 		t.Errorf("a reader wrote (driver %s)", sqlite.Driver)
+	}
+}
+
+// TestScorerRoundsHoldAThousand checks the round size SQLite's scorer asks
+// for (see RoundSize in store/sqldb/scorer.go).
+func TestScorerRoundsHoldAThousand(t *testing.T) {
+	s := open(t, leadcycle.NewFixedClock(storetest.Epoch))
+	rs, ok := s.Scoring().(scoring.RoundSizer)
+	if !ok || rs.RoundSize() != 1000 {
+		t.Fatalf("SQLite's scorer suggests no rounds of 1000 (%T)", s.Scoring())
 	}
 }
