@@ -26,9 +26,11 @@ const migrationLock = 7_263_510_115
 var Dialect = sqldb.Dialect{
 	Name: "postgres",
 	// Through the index lead_scores_model.
-	ScoreCounts: "SELECT model_id, score, COUNT(*) AS leads FROM lead_scores GROUP BY model_id, score",
-	Numbered:    true,
-	ForUpdate:   " FOR UPDATE",
+	ScoreCounts: func(models string) string {
+		return "SELECT model_id, score, COUNT(*) AS leads FROM lead_scores WHERE " + models + " GROUP BY model_id, score"
+	},
+	Numbered:  true,
+	ForUpdate: " FOR UPDATE",
 	IsUniqueViolation: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"

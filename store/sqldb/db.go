@@ -87,11 +87,12 @@ type Dialect struct {
 	// that rows read as present stay present; empty where the database has
 	// a single writer.
 	ForKeyShare string
-	// ScoreCounts is a query of the columns model_id, score and leads: how
-	// many leads have each score under each model. SQLite keeps them in a
-	// table (its one writer would otherwise move an index entry for every
-	// changed score); PostgreSQL counts lead_scores through its index.
-	ScoreCounts string
+	// ScoreCounts returns a query of the columns model_id, score and leads:
+	// how many leads have each score under the models the condition on
+	// model_id selects. SQLite keeps the counts in a table (its one writer
+	// would otherwise move an index entry for every changed score);
+	// PostgreSQL counts lead_scores through its index.
+	ScoreCounts func(models string) string
 }
 
 // DB is an open leadcycle database. Writes go through W (one connection on

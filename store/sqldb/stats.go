@@ -82,9 +82,12 @@ type scoreRow struct {
 // scoreDistributions reads the live models and their scores in one query,
 // so that both come from the same moment, and buckets the scores.
 func (s *Store) scoreDistributions(ctx context.Context) ([]leadcycle.ScoreDistribution, error) {
+	// The counts are of live models only: a stopped model may keep its
+	// scores, and counting them would be work for nothing.
+	counts := s.Dialect.ScoreCounts("model_id IN (SELECT id FROM scoring_models WHERE status = ?)")
 	rows, err := s.QueryQ(ctx, s.R, `SELECT m.id, m.key, m.name, m.sales_ready_threshold, ls.score, COALESCE(ls.leads, 0)
-		FROM scoring_models m LEFT JOIN (`+s.Dialect.ScoreCounts+`) ls ON ls.model_id = m.id
-		WHERE m.status = ?`, leadcycle.ModelLive)
+		FROM scoring_models m LEFT JOIN (`+counts+`) ls ON ls.model_id = m.id
+		WHERE m.status = ?`, leadcycle.ModelLive, leadcycle.ModelLive)
 	if err != nil {
 		return nil, err
 	}

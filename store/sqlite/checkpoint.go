@@ -15,9 +15,8 @@ type checkpoints struct {
 	// every is the time between passes.
 	every time.Duration
 	// restartBytes is the WAL length past which a pass makes the WAL start
-	// again from its beginning; startCheckpointer turns it into
-	// restartFrames, frames of the file's page size.
-	restartBytes, restartFrames int64
+	// again from its beginning (its frames times the file's page size).
+	restartBytes int64
 	// restartWait bounds how long a restart waits for readers of older
 	// snapshots while this process's writers wait for it.
 	restartWait time.Duration
@@ -52,7 +51,7 @@ var defaultCheckpoints = checkpoints{every: time.Second, restartBytes: 160 << 20
 // the oldest reader's snapshot, and the WAL starts again from its beginning
 // only when no reader uses it. Under a steady load of overlapping reads
 // and writes that moment never comes and the WAL grows without end. So a
-// pass that finds the WAL longer than restartFrames restarts it (see
+// pass that finds the WAL longer than restartBytes restarts it (see
 // restart). The returned function stops the checkpointer and runs a last
 // checkpoint that empties the WAL.
 func startCheckpointer(path string, db *sqldb.DB, c checkpoints) (func() error, error) {
@@ -68,7 +67,6 @@ func startCheckpointer(path string, db *sqldb.DB, c checkpoints) (func() error, 
 		ck.Close()
 		return nil, fmt.Errorf("page size: %w", err)
 	}
-	c.restartFrames = max(1, c.restartBytes/size)
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -82,7 +80,7 @@ func startCheckpointer(path string, db *sqldb.DB, c checkpoints) (func() error, 
 			case <-t.C:
 				// A failed pass (the database busy, closing) is tried
 				// again at the next tick.
-				_ = c.pass(ck, db)
+				_ = c.pass(ck, db, size)
 			}
 		}
 	}()
@@ -106,10 +104,11 @@ func walCheckpoint(ctx context.Context, q interface {
 	return w, err
 }
 
-// pass runs one passive checkpoint, and restarts the WAL when it is long.
-func (c checkpoints) pass(ck *sql.DB, db *sqldb.DB) error {
+// pass runs one passive checkpoint, and restarts the WAL when it is long:
+// its frames of pageSize bytes add up to restartBytes.
+func (c checkpoints) pass(ck *sql.DB, db *sqldb.DB, pageSize int64) error {
 	w, err := walCheckpoint(context.Background(), ck, "PASSIVE")
-	if err != nil || w.frames < c.restartFrames {
+	if err != nil || w.frames*pageSize < c.restartBytes {
 		return err
 	}
 	return c.restart(ck, db)

@@ -40,7 +40,7 @@ var Dialect = sqldb.Dialect{
 	},
 	Cast: func(string) string { return "" },
 	// Kept by triggers on lead_scores (migration 0017).
-	ScoreCounts: "SELECT model_id, score, leads FROM score_counts",
+	ScoreCounts: func(models string) string { return "SELECT model_id, score, leads FROM score_counts WHERE " + models },
 	// One writer: the ids after the largest are free until it commits.
 	NextIDs: func(ctx context.Context, tx *sql.Tx, table string, n int) ([]int64, error) {
 		var top int64
