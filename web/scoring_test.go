@@ -566,12 +566,18 @@ func TestScoringInRealTime(t *testing.T) {
 		return len(l.Scores) == 1 && l.Scores[0].Score == 15 && l.Scores[0].Grade == "A" && l.SalesReady
 	})
 	metrics := string(ts.do(t, "GET", "/metrics", "", nil).body)
-	for _, m := range []string{"leadcycle_scoring_leads_total ", "leadcycle_scoring_lag_p99_seconds ", "leadcycle_scoring_lag_max_seconds "} {
+	for _, m := range []string{"leadcycle_scoring_leads_total ", "leadcycle_scoring_lag_p99_seconds ", "leadcycle_scoring_lag_max_seconds ",
+		"leadcycle_writer_turns_total ", "leadcycle_writer_wait_seconds_total ", "leadcycle_writer_held_seconds_total "} {
 		if !strings.Contains(metrics, m) {
 			t.Errorf("/metrics has no %s", m)
 		}
 	}
 	if strings.Contains(metrics, "leadcycle_scoring_leads_total 0\n") {
 		t.Error("/metrics counts no rescored leads after scoring")
+	}
+	for _, m := range []string{"leadcycle_writer_turns_total 0\n", "leadcycle_writer_held_seconds_total 0\n"} {
+		if strings.Contains(metrics, m) {
+			t.Errorf("/metrics has %q after the writes of the test", strings.TrimSpace(m))
+		}
 	}
 }

@@ -186,6 +186,7 @@ func NewServer(store leadcycle.Store, opts Options) *Server {
 	}
 	s.registry.MustRegister(s.metrics.requests, s.metrics.latency)
 	registerScoringMetrics(s.registry, s.store)
+	registerWriterMetrics(s.registry, s.store)
 	registerOutboxMetrics(s.registry, s.store)
 	s.openAPIDoc = sync.OnceValue(buildOpenAPI)
 	s.registerRoutes()
@@ -434,6 +435,33 @@ func registerScoringMetrics(reg *prometheus.Registry, st leadcycle.Store) {
 			_, p50, p99, worst := lag.ScoringLag(false)
 			return q.pick(p50, p99, worst).Seconds()
 		}))
+	}
+}
+
+// writerUse is implemented by stores with one writer (SQLite), which take
+// turns to write.
+type writerUse interface {
+	WriterUse() (turns int64, waited, held time.Duration)
+}
+
+// registerWriterMetrics exports how much the one writer of a single-writer
+// database is used: the rate of leadcycle_writer_held_seconds_total is the
+// share of time it is busy, which nears 1 as a load reaches what the
+// database can take.
+func registerWriterMetrics(reg *prometheus.Registry, st leadcycle.Store) {
+	w, ok := st.(writerUse)
+	if !ok {
+		return
+	}
+	for _, c := range []struct {
+		name, help string
+		pick       func(turns int64, waited, held time.Duration) float64
+	}{
+		{"leadcycle_writer_turns_total", "Write transactions that took their turn on the database's one writer, since the start (0 on PostgreSQL).", func(n int64, _, _ time.Duration) float64 { return float64(n) }},
+		{"leadcycle_writer_wait_seconds_total", "Time write transactions waited for their turn, added up.", func(_ int64, waited, _ time.Duration) float64 { return waited.Seconds() }},
+		{"leadcycle_writer_held_seconds_total", "Time the one writer was held; its rate is the share of time the writer is busy.", func(_ int64, _, held time.Duration) float64 { return held.Seconds() }},
+	} {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help}, func() float64 { return c.pick(w.WriterUse()) }))
 	}
 }
 

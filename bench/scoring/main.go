@@ -439,6 +439,7 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 		close(workerDone)
 	}()
 	st.ScoringLag(true)
+	turns0, waited0, held0 := st.WriterUse()
 	producers := o.writers
 	period := time.Duration(float64(time.Second) * float64(producers*o.batch) / float64(o.rate))
 	var sent atomic.Int64
@@ -468,6 +469,11 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 	stolen := work.stolen()
 	cpu, written := work.finish()
 	leads, p50, p99, worst := st.ScoringLag(true)
+	turns, waited, held := st.WriterUse()
+	writer := "–" // PostgreSQL: no one writer
+	if turns > turns0 {
+		writer = fmt.Sprintf("%.0f%%, %.1f ms", 100*(held-held0).Seconds()/total.Seconds(), float64((waited-waited0).Microseconds())/1000/float64(turns-turns0))
+	}
 	rate := float64(sent.Load()) / offered.Seconds()
 	per := float64(sent.Load())
 	fmt.Printf("\n%s real-time scoring, 3 live models, %d-interaction batches from %d writers, offered %d/s for %ds", name, o.batch, producers, o.rate, o.seconds)
@@ -478,10 +484,10 @@ func realtime(ctx context.Context, name string, st *sqldb.Store, o options) {
 		}
 	}
 	fmt.Print("\n\n")
-	fmt.Println("| interactions stored | stored/s | baseline raw inserts/s | ratio | scored and drained after | leads rescored | lag p50 | lag p99 | lag max | CPU µs per interaction | KiB written per interaction | peak heap MiB | peak RSS MiB | CPU stolen |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-	fmt.Printf("| %d | %.0f | %.0f | %.2f | %s | %d | %s | %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f%% |\n", sent.Load(), rate, baseline, rate/baseline,
-		total.Round(time.Millisecond), leads, p50, p99, worst.Round(time.Millisecond), cpu.Seconds()*1e6/per, float64(written)/1024/per, heap, rss, 100*stolen)
+	fmt.Println("| interactions stored | stored/s | baseline raw inserts/s | ratio | scored and drained after | leads rescored | lag p50 | lag p99 | lag max | CPU µs per interaction | KiB written per interaction | peak heap MiB | peak RSS MiB | CPU stolen | writer busy, mean wait per turn |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("| %d | %.0f | %.0f | %.2f | %s | %d | %s | %s | %s | %.0f | %.1f | %.0f | %.0f | %.0f%% | %s |\n", sent.Load(), rate, baseline, rate/baseline,
+		total.Round(time.Millisecond), leads, p50, p99, worst.Round(time.Millisecond), cpu.Seconds()*1e6/per, float64(written)/1024/per, heap, rss, 100*stolen, writer)
 }
 
 // moveContacts moves a random contact with an account to another account

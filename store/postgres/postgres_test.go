@@ -86,3 +86,16 @@ func TestScorerRoundsHoldFiveHundred(t *testing.T) {
 		t.Fatalf("PostgreSQL's scorer suggests no rounds of 500 (%T)", s.Scoring())
 	}
 }
+
+// TestWriterUseStaysZero checks that PostgreSQL, whose transactions take no
+// turns, reports no writer use.
+func TestWriterUseStaysZero(t *testing.T) {
+	if os.Getenv(pgtest.EnvURL) == "" {
+		t.Skipf("%s is not set", pgtest.EnvURL)
+	}
+	s := pgtest.Open(t, leadcycle.NewFixedClock(storetest.Epoch))
+	storetest.MustCreateContact(t, t.Context(), s, &leadcycle.Contact{Email: "turns@example.gal"})
+	if turns, waited, held := s.WriterUse(); turns != 0 || waited != 0 || held != 0 {
+		t.Fatalf("WriterUse = %d, %v, %v; want zeros", turns, waited, held)
+	}
+}

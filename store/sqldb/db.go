@@ -129,7 +129,8 @@ type DB struct {
 	// procs keeps compiled business processes.
 	procs processCache
 	// turns orders this process's write transactions (see writeTurns).
-	turns writeTurns
+	turns     writeTurns
+	writerUse writerUse
 	// backgroundReads is held for reading while background workers read
 	// (see PauseBackgroundReads).
 	backgroundReads sync.RWMutex

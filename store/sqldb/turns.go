@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // A single-writer database (Dialect.SingleNode) has one connection that
@@ -16,15 +18,42 @@ import (
 // first come, first served.
 type writeTurns chan struct{}
 
+// writerUse adds up the turns taken on a single-writer database: how many,
+// how long their takers waited for them and how long they held them. The
+// one writer is the limit of an SQLite deployment, so its share of the
+// time held is the figure that says how close to that limit a load is.
+// Durations are read from the monotonic clock, not DB.Clock: they measure
+// this process, not the data.
+type writerUse struct {
+	turns, waitedNanos, heldNanos atomic.Int64
+}
+
+// WriterUse reports the turns to write taken since the database was opened,
+// the total time spent waiting for them and the total time they were held.
+// A database with many writers (PostgreSQL) takes no turns and reports
+// zeros.
+func (db *DB) WriterUse() (turns int64, waited, held time.Duration) {
+	u := &db.writerUse
+	return u.turns.Load(), time.Duration(u.waitedNanos.Load()), time.Duration(u.heldNanos.Load())
+}
+
 // writeTurn waits for the caller's turn to write on a single-writer
 // database, or for ctx to end; elsewhere transactions need none.
 func (db *DB) writeTurn(ctx context.Context) (release func(), err error) {
 	if !db.Dialect.SingleNode {
 		return func() {}, nil
 	}
+	asked := time.Now()
 	select {
 	case db.turns <- struct{}{}:
-		return func() { <-db.turns }, nil
+		taken := time.Now()
+		u := &db.writerUse
+		u.turns.Add(1)
+		u.waitedNanos.Add(int64(taken.Sub(asked)))
+		return func() {
+			u.heldNanos.Add(int64(time.Since(taken)))
+			<-db.turns
+		}, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}

@@ -2,7 +2,9 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/leadcycle/leadcycle"
 	"github.com/leadcycle/leadcycle/scoring"
@@ -99,5 +101,37 @@ func TestScorerRoundsHoldAThousand(t *testing.T) {
 	rs, ok := s.Scoring().(scoring.RoundSizer)
 	if !ok || rs.RoundSize() != 1000 {
 		t.Fatalf("SQLite's scorer suggests no rounds of 1000 (%T)", s.Scoring())
+	}
+}
+
+// TestWriterUseAddsUpTurns checks that the one writer counts its turns and
+// how long they were held and waited for: two transactions hold it 30 ms
+// each, one of them while the other waits.
+func TestWriterUseAddsUpTurns(t *testing.T) {
+	s := mustOpen(t, t.TempDir(), leadcycle.NewFixedClock(storetest.Epoch))
+	t.Cleanup(func() { s.Close() })
+	turns0, waited0, held0 := s.WriterUse()
+	const hold = 30 * time.Millisecond
+	holding := make(chan struct{})
+	second := make(chan error, 1)
+	err := s.InTx(t.Context(), func(*sql.Tx) error {
+		go func() { second <- s.InTx(t.Context(), func(*sql.Tx) error { time.Sleep(hold); return nil }) }()
+		close(holding)
+		time.Sleep(hold)
+		return nil
+	})
+	<-holding
+	if err := errors.Join(err, <-second); err != nil {
+		t.Fatal(err)
+	}
+	turns, waited, held := s.WriterUse()
+	if turns-turns0 != 2 {
+		t.Errorf("turns grew by %d, want 2", turns-turns0)
+	}
+	if held-held0 < 2*hold {
+		t.Errorf("held grew by %v, want at least %v", held-held0, 2*hold)
+	}
+	if waited < waited0 {
+		t.Errorf("waited went back from %v to %v", waited0, waited)
 	}
 }
