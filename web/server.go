@@ -438,8 +438,8 @@ func registerScoringMetrics(reg *prometheus.Registry, st leadcycle.Store) {
 	}
 }
 
-// writerUse is implemented by stores with one writer (SQLite), which take
-// turns to write.
+// writerUse is implemented by the SQL stores: SQLite's transactions take
+// turns on its one writer; PostgreSQL's take none and report zeros.
 type writerUse interface {
 	WriterUse() (turns int64, waited, held time.Duration)
 }
