@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -96,9 +97,12 @@ type Dialect struct {
 }
 
 // DB is an open leadcycle database. Writes go through W (one connection on
-// SQLite), reads through R (a pool; the same as W on PostgreSQL).
+// SQLite), reads through R (a pool; the same as W on PostgreSQL), and the
+// background workers' short reads that follow writes (the scorer's, and
+// the evaluation of contacts against segments) through P, a pool of its
+// own on SQLite (the same as R unless set).
 type DB struct {
-	W, R    *sql.DB
+	W, R, P *sql.DB
 	Dialect Dialect
 	Clock   leadcycle.Clock
 
@@ -157,7 +161,7 @@ func New(w, r *sql.DB, d Dialect, clock leadcycle.Clock) *DB {
 	if clock == nil {
 		clock = leadcycle.SystemClock{}
 	}
-	db := &DB{W: w, R: r, Dialect: d, Clock: clock, turns: make(writeTurns, 1)}
+	db := &DB{W: w, R: r, P: r, Dialect: d, Clock: clock, turns: make(writeTurns, 1)}
 	db.SetFreeMailDomains(DefaultFreeMailDomains)
 	return db
 }
@@ -278,30 +282,41 @@ func (db *DB) retry(ctx context.Context, run func() error) error {
 	}
 }
 
-// Ping checks both pools.
+// Ping checks every pool.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.W.PingContext(ctx); err != nil {
 		return leadcycle.Errorf(leadcycle.EUnavailable, "database unavailable")
 	}
-	if db.R != db.W {
-		if err := db.R.PingContext(ctx); err != nil {
+	for _, r := range db.readers() {
+		if err := r.PingContext(ctx); err != nil {
 			return leadcycle.Errorf(leadcycle.EUnavailable, "database unavailable")
 		}
 	}
 	return nil
 }
 
-// Close closes both pools.
+// Close closes every pool.
 func (db *DB) Close() error {
 	var err error
 	for _, c := range db.OnClose {
 		err = errors.Join(err, c())
 	}
 	err = errors.Join(err, db.W.Close())
-	if db.R != db.W {
-		err = errors.Join(err, db.R.Close())
+	for _, r := range db.readers() {
+		err = errors.Join(err, r.Close())
 	}
 	return err
+}
+
+// readers returns the read pools that are not the writer's, each once.
+func (db *DB) readers() []*sql.DB {
+	var out []*sql.DB
+	for _, r := range []*sql.DB{db.R, db.P} {
+		if r != nil && r != db.W && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // migrationSeeds fill what a migration needs from Go (the default business

@@ -307,7 +307,7 @@ func (s *Store) processQueue(ctx context.Context, models []*scoring.Model, max i
 		if tail != nil {
 			how.read = tail.read
 		}
-		b, err := s.loadBatch(ctx, s.R, ids, models, now, how)
+		b, err := s.loadBatch(ctx, s.P, ids, models, now, how)
 		if err != nil {
 			return 0, err
 		}
@@ -420,7 +420,7 @@ func (s *Store) claim(ctx context.Context, now time.Time, max int) ([]queued, er
 func (s *Store) claimLocal(ctx context.Context, now time.Time, max int) ([]queued, error) {
 	s.claims.mu.Lock()
 	defer s.claims.mu.Unlock()
-	rows, err := s.QueryQ(ctx, s.R, "SELECT lead_id, seq, cause, enqueued_at FROM score_queue WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+	rows, err := s.QueryQ(ctx, s.P, "SELECT lead_id, seq, cause, enqueued_at FROM score_queue WHERE due_at <= ? ORDER BY due_at LIMIT ?",
 		micros(now), max+len(s.claims.ids))
 	if err != nil {
 		return nil, fmt.Errorf("claim scoring queue: %w", err)

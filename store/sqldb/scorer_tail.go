@@ -152,11 +152,11 @@ type tailItem struct {
 // The caller holds t.mu.
 func (s *Store) takeTail(ctx context.Context, max int) (tailRange, []tailItem, error) {
 	t := &s.DB.tail
-	if err := t.load(ctx, s.DB, s.R); err != nil {
+	if err := t.load(ctx, s.DB, s.P); err != nil {
 		return tailRange{}, nil, err
 	}
 	rng := tailRange{from: t.next, to: t.next}
-	rows, err := s.QueryQ(ctx, s.R, "SELECT id, contact_id, COALESCE(account_id, 0), type, occurred_at, created_at FROM interactions WHERE id > ? ORDER BY id LIMIT ?", t.next, max)
+	rows, err := s.QueryQ(ctx, s.P, "SELECT id, contact_id, COALESCE(account_id, 0), type, occurred_at, created_at FROM interactions WHERE id > ? ORDER BY id LIMIT ?", t.next, max)
 	if err != nil {
 		return rng, nil, fmt.Errorf("new interactions: %w", err)
 	}
@@ -363,7 +363,7 @@ func (s *Store) tailLeads(ctx context.Context, items []tailItem, types typesRead
 			earliestAt(accounts, it.account, it.at)
 		}
 	}
-	leads, err := selectByIDs(ctx, s, s.R, s.leads, "contact_id", slices.Collect(maps.Keys(contacts)))
+	leads, err := selectByIDs(ctx, s, s.P, s.leads, "contact_id", slices.Collect(maps.Keys(contacts)))
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("leads of new interactions: %w", err)
 	}
@@ -413,7 +413,7 @@ func (s *Store) idPairs(ctx context.Context, query string, ids []int64) ([][2]in
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.QueryQ(ctx, s.R, query, s.Dialect.IDsArg(uniqueIDs(ids)))
+	rows, err := s.QueryQ(ctx, s.P, query, s.Dialect.IDsArg(uniqueIDs(ids)))
 	if err != nil {
 		return nil, err
 	}

@@ -1018,7 +1018,7 @@ func (x segmentStore) ProcessDue(ctx context.Context, max int) (n int, err error
 			s.unclaimSegments(claimed)
 		}
 	}()
-	segs, err := s.dynamicSegments(ctx, s.R)
+	segs, err := s.dynamicSegments(ctx, s.P)
 	if err != nil {
 		return 0, err
 	}
@@ -1026,7 +1026,7 @@ func (x segmentStore) ProcessDue(ctx context.Context, max int) (n int, err error
 	for i, c := range claimed {
 		ids[i] = c.contactID
 	}
-	p, err := s.evaluateContacts(ctx, s.R, segs, ids, now)
+	p, err := s.evaluateContacts(ctx, s.P, segs, ids, now)
 	if err != nil {
 		return 0, err
 	}
@@ -1402,7 +1402,7 @@ func (s *Store) claimSegments(ctx context.Context, now time.Time, max int) ([]se
 	if s.Dialect.SingleNode {
 		s.DB.segClaims.mu.Lock()
 		defer s.DB.segClaims.mu.Unlock()
-		rows, err := s.QueryQ(ctx, s.R, "SELECT contact_id, seq, enqueued_at FROM segment_queue WHERE due_at <= ? ORDER BY due_at LIMIT ?", micros(now), max+len(s.DB.segClaims.ids))
+		rows, err := s.QueryQ(ctx, s.P, "SELECT contact_id, seq, enqueued_at FROM segment_queue WHERE due_at <= ? ORDER BY due_at LIMIT ?", micros(now), max+len(s.DB.segClaims.ids))
 		if err != nil {
 			return nil, fmt.Errorf("claim segment queue: %w", err)
 		}

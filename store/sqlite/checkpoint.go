@@ -55,7 +55,7 @@ var defaultCheckpoints = checkpoints{every: time.Second, restartBytes: 160 << 20
 // restart). The returned function stops the checkpointer and runs a last
 // checkpoint that empties the WAL.
 func startCheckpointer(path string, db *sqldb.DB, c checkpoints) (func() error, error) {
-	ck, err := openPool(path, false)
+	ck, err := openPool(path, writes)
 	if err != nil {
 		return nil, err
 	}

@@ -21,8 +21,8 @@ const Driver = "github.com/mattn/go-sqlite3 (SQLite's C library, cgo)"
 // openPool opens a pool of connections to the database file, each set up
 // with pragmas when it connects; the writer's transactions begin
 // IMMEDIATE.
-func openPool(path string, readOnly bool) (*sql.DB, error) {
-	settings := pragmas(readOnly)
+func openPool(path string, kind poolKind) (*sql.DB, error) {
+	settings := pragmas(kind)
 	d := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
 		for _, p := range settings {
 			if _, err := c.Exec("PRAGMA "+p, nil); err != nil {
@@ -32,7 +32,7 @@ func openPool(path string, readOnly bool) (*sql.DB, error) {
 		return nil
 	}}
 	q := url.Values{}
-	if !readOnly {
+	if kind == writes {
 		q.Set("_txlock", "immediate")
 	}
 	return sql.OpenDB(connector{d, "file:" + path + "?" + q.Encode()}), nil

@@ -20,17 +20,17 @@ const Driver = "modernc.org/sqlite (pure Go)"
 
 // openPool opens a pool of connections to the database file, each set up
 // with pragmas; the writer's transactions begin IMMEDIATE.
-func openPool(path string, readOnly bool) (*sql.DB, error) {
-	if !readOnly {
+func openPool(path string, kind poolKind) (*sql.DB, error) {
+	if kind == writes {
 		if err := sizeNewFile(path); err != nil {
 			return nil, err
 		}
 	}
 	q := url.Values{}
-	for _, p := range pragmas(readOnly) {
+	for _, p := range pragmas(kind) {
 		q.Add("_pragma", p)
 	}
-	if !readOnly {
+	if kind == writes {
 		q.Set("_txlock", "immediate")
 	}
 	return sql.Open("sqlite", "file:"+path+"?"+q.Encode())

@@ -25,7 +25,7 @@ func TestDatabaseCreatedEarlierKeepsItsPageSize(t *testing.T) {
 	s.Close()
 
 	// Rewrite the file with 4 KiB pages, as an earlier build made it.
-	w, err := openPool(filepath.Join(dir, FileName), false)
+	w, err := openPool(filepath.Join(dir, FileName), writes)
 	if err != nil {
 		t.Fatal(err)
 	}

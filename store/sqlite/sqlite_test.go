@@ -84,13 +84,26 @@ func TestConnectionsHaveTheirSettings(t *testing.T) {
 		{"reader", "cache_size", s.R, "-32000"},
 		{"reader", "query_only", s.R, "1"},
 		{"reader", "temp_store", s.R, "2"},
+		{"writer", "mmap_size", s.W, "2147418112"},
+		{"reader", "mmap_size", s.R, "2147418112"},
+		{"point reader", "mmap_size", s.P, "0"},
+		{"point reader", "page_size", s.P, "2048"},
+		{"point reader", "foreign_keys", s.P, "1"},
+		{"point reader", "cache_size", s.P, "-32000"},
+		{"point reader", "query_only", s.P, "1"},
+		{"point reader", "busy_timeout", s.P, "10000"},
 	} {
 		if got := pragma(c.db, c.name); got != c.want {
 			t.Errorf("%s %s = %s, want %s (driver %s)", c.pool, c.name, got, c.want, sqlite.Driver)
 		}
 	}
-	if _, err := s.R.ExecContext(t.Context(), "UPDATE score_tail SET position = position"); err == nil {
-		t.Errorf("a reader wrote (driver %s)", sqlite.Driver)
+	for _, r := range []*sql.DB{s.R, s.P} {
+		if _, err := r.ExecContext(t.Context(), "UPDATE score_tail SET position = position"); err == nil {
+			t.Errorf("a reader wrote (driver %s)", sqlite.Driver)
+		}
+	}
+	if s.P == s.R {
+		t.Error("the point reads share the mapped readers' pool")
 	}
 }
 

@@ -391,3 +391,39 @@ func TestInteractionsOfUnreadTypesRescoreNothing(t *testing.T) {
 		t.Errorf("account lead score = %d, want 500", got)
 	}
 }
+
+// TestWorkersReadThroughThePointPool checks that the scorer and the
+// evaluation of contacts against segments read through the pool whose
+// connections do not map the file (see pointReads in sqlite.go): with no
+// idle connections kept, every use of a pool closes a connection, which its
+// statistics count.
+func TestWorkersReadThroughThePointPool(t *testing.T) {
+	ctx := t.Context()
+	s := mustOpen(t, t.TempDir(), leadcycle.NewFixedClock(storetest.Epoch))
+	defer s.Close()
+	m := storetest.MustPublishModel(t, ctx, s, opensModel(leadcycle.TargetContact))
+	storetest.MustCreate(t, ctx, s.Segments(), &leadcycle.Segment{Name: "Openers", Query: `count(interactions, .type == "email_opened", 30d) >= 1`})
+	c := storetest.MustCreateContact(t, ctx, s, &leadcycle.Contact{Email: "brais@example.gal"})
+	l := storetest.MustCreateLead(t, ctx, s, &leadcycle.Lead{Topic: "Pool", ContactID: &c.ID})
+	storetest.MustDrainScoring(t, ctx, s)
+	storetest.MustDrainSegments(t, ctx, s)
+	if err := s.AddInteractions(ctx, opens(c.ID, 1)); err != nil {
+		t.Fatal(err)
+	}
+
+	s.P.SetMaxIdleConns(0)
+	used := func() int64 { return s.P.Stats().MaxIdleClosed }
+	before := used()
+	storetest.MustDrainScoring(t, ctx, s)
+	if used() == before {
+		t.Error("the scorer did not read through the point pool")
+	}
+	if got := mustScore(t, s, l.ID, m.ID); got != 5 {
+		t.Errorf("score = %d, want 5", got)
+	}
+	before = used()
+	storetest.MustDrainSegments(t, ctx, s)
+	if used() == before {
+		t.Error("the segment evaluation did not read through the point pool")
+	}
+}
