@@ -109,8 +109,10 @@ const (
 	// map the file: a read transaction that finds the database changed
 	// since the last one drops the connection's mapping (and its page
 	// cache), so that under a stream of writes every page a mapped
-	// reader touches costs a page fault, which on a virtual machine is
-	// dearer than the pread that replaces it. Measured with bench/scoring
+	// reader touches costs a page fault, which on a paravirtualised
+	// machine is dearer than the pread that replaces it (an earlier,
+	// faster machine measured the whole reader pool unmapped as slower:
+	// bench/README, sixth round). Measured with bench/scoring
 	// at 10,000 interactions/s offered on the 100k database, in two
 	// interleaved pairs: 4,475 / 4,276 stored/s and 378 / 394 µs of CPU
 	// per interaction mapped, 6,129 / 5,756 and 256 / 273 µs not; and
