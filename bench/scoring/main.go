@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"github.com/leadcycle/leadcycle/internal/gctune"
 	"log"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -616,7 +617,9 @@ func queueDrain(ctx context.Context, name string, st *sqldb.Store) {
 // benchWorker is the scorer of the real-time and tail phases, as the flags
 // set it.
 func benchWorker(st *sqldb.Store) *scoring.Worker {
-	return &scoring.Worker{Store: st.Scoring(), Batch: scoreBatchFlag, Idle: 20 * time.Millisecond, Concurrency: workersFlag}
+	// A failed round is logged (on stderr), not only retried: a scorer
+	// that fails every round would otherwise look idle.
+	return &scoring.Worker{Store: st.Scoring(), Batch: scoreBatchFlag, Idle: 20 * time.Millisecond, Concurrency: workersFlag, Logger: slog.Default()}
 }
 
 // tailDrain stores rate × seconds new interactions with the scorer stopped,
