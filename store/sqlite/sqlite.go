@@ -122,9 +122,6 @@ const (
 	pointReads
 )
 
-// mappedSize is the mmap_size of the connections that map the file.
-const mappedSize = "mmap_size(2147418112)"
-
 // busyTimeout is how long a connection waits for a lock another process
 // holds (another leadcycle command on the same file).
 const busyTimeout = 10 * time.Second
@@ -140,14 +137,14 @@ const busyTimeout = 10 * time.Second
 // file's header, which switching a new file to WAL does.
 func pragmas(kind poolKind) []string {
 	p := []string{fmt.Sprintf("page_size(%d)", pageSize), "journal_mode(WAL)", "wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit), fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"}
-	switch kind {
-	case pointReads:
-		// No mapping: see pointReads.
-		return append(p, "mmap_size(0)", "query_only(1)", "cache_size(-32000)")
-	case reads:
-		return append(p, mappedSize, "query_only(1)", "cache_size(-32000)")
+	if kind == pointReads {
+		p = append(p, "mmap_size(0)") // see pointReads
+	} else {
+		p = append(p, "mmap_size(2147418112)")
 	}
-	p = append(p, mappedSize)
+	if kind != writes {
+		return append(p, "query_only(1)", "cache_size(-32000)")
+	}
 	// The writer keeps every page a transaction dirties until it
 	// commits (cache_spill): spilled early, the pages of big write
 	// transactions (import batches) are written again. Measured on a
