@@ -32,6 +32,13 @@ func openPool(path string, kind poolKind) (*sql.DB, error) {
 		return nil
 	}}
 	q := url.Values{}
+	vfs, err := vfsName()
+	if err != nil {
+		return nil, err
+	}
+	if vfs != "" {
+		q.Set("vfs", vfs)
+	}
 	if kind == writes {
 		q.Set("_txlock", "immediate")
 	}

@@ -105,19 +105,24 @@ const (
 	reads
 	// pointReads serves the background workers' short reads of a few
 	// rows each (the scorer and the evaluation of contacts against
-	// segments), which follow the writes closely. Its connections do not
-	// map the file: a read transaction that finds the database changed
-	// since the last one drops the connection's mapping (and its page
-	// cache), so that under a stream of writes every page a mapped
+	// segments), which follow the writes closely, in connections of
+	// their own.
+	//
+	// With the shim VFS (sharedMapping) its connections map the file
+	// like the others: the shim's mapping outlives every transaction.
+	// Without it they do not: a read transaction that finds the database
+	// changed since the last one drops the connection's mapping (and its
+	// page cache), so that under a stream of writes every page a mapped
 	// reader touches costs a page fault, which on a paravirtualised
 	// machine is dearer than the pread that replaces it (an earlier,
 	// faster machine measured the whole reader pool unmapped as slower:
-	// bench/README, sixth round). Measured with bench/scoring
-	// at 10,000 interactions/s offered on the 100k database, in two
-	// interleaved pairs: 4,475 / 4,276 stored/s and 378 / 394 µs of CPU
-	// per interaction mapped, 6,129 / 5,756 and 256 / 273 µs not; and
-	// bench/segments' live updates 1.52 → 0.75 ms p50. Scans go the other
-	// way (a 200k-contact segment query 167 → 317 ms), so they stay on
+	// bench/README, sixth round). Measured with bench/scoring at 10,000
+	// interactions/s offered on the 100k database, without the shim, in
+	// two interleaved pairs: 4,475 / 4,276 stored/s and 378 / 394 µs of
+	// CPU per interaction mapped, 6,129 / 5,756 and 256 / 273 µs not;
+	// with the shim, 8,116 / 8,122 stored/s and 188 µs mapped, 7,922 /
+	// 7,820 and 194 / 196 µs not. Scans go the other way without the
+	// shim (a 200k-contact segment query 167 → 317 ms), so they stay on
 	// reads.
 	pointReads
 )
@@ -137,7 +142,7 @@ const busyTimeout = 10 * time.Second
 // file's header, which switching a new file to WAL does.
 func pragmas(kind poolKind) []string {
 	p := []string{fmt.Sprintf("page_size(%d)", pageSize), "journal_mode(WAL)", "wal_autocheckpoint(0)", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit), fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"}
-	if kind == pointReads {
+	if kind == pointReads && !sharedMapping {
 		p = append(p, "mmap_size(0)") // see pointReads
 	} else {
 		p = append(p, "mmap_size(2147418112)")
