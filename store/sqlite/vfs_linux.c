@@ -420,7 +420,7 @@ static int lc_shm_unmap(sqlite3_file *f, int del) { return ((lc_file *)f)->real-
 static int lc_fetch(sqlite3_file *f, lc_int64 off, int amt, void **pp) {
 	lc_file *p = (lc_file *)f;
 	*pp = NULL;
-	if (p->map && !p->is_wal && off + amt <= p->mmap_limit && !lc_overlaps_buffer(p, amt, off) &&
+	if (p->map && !p->is_wal && off + amt <= p->mmap_limit &&
 	    (off + amt <= lc_size(p->map) || off + amt <= lc_refresh(p->map))) {
 		*pp = (void *)(p->map->base + off);
 	}
